@@ -1,0 +1,737 @@
+package dev.mover.scoring;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Scores token sequences by optimal transport (WMD or WRD), with lower bounds, alignments and ColBERT maxSim.
+ *
+ * <p>Usage: configure once with {@link #builder(Metric)}, prepare each query once with
+ * {@link #prepareQuery(TokenMatrix, double[])}, then call {@link #score} for each document of a rescore window. The
+ * scorer owns a workspace (document buffers, cost matrix, solver state) that grows to the largest pair seen and is
+ * reused, so scoring a window allocates only the small result objects. A scorer is <b>thread-confined</b>; a
+ * {@link Prepared} query is immutable and may be shared by scorers of the same configuration on several threads.
+ *
+ * <p>Precision: masses, costs, bounds and solvers are all computed in double precision from the stored components
+ * (float or double). The Euclidean cost is computed from differences and the cosine cost from normalised dot
+ * products, never through {@code |a|^2 + |b|^2 - 2ab}. This is the path the golden checks use; the cost matrix uses
+ * the Panama Vector API when available (see {@code CostKernelsProvider}), with identical formulas.
+ *
+ * <p>Undefined distances are rejected with an {@link IllegalArgumentException} that names the problem: empty
+ * sequences, WRD sides whose vectors all have norm zero, mismatched dimensions, negative, non-finite or all-zero
+ * explicit weights. NaN and infinite components are rejected when the {@link TokenMatrix} is built.
+ */
+public final class OtScorer {
+    private final Metric metric;
+    private final MassRule massRule;
+    private final Solver solver;
+    private final double sinkhornEpsilon;
+    private final boolean epsilonRelativeToMaxCost;
+    private final double sinkhornTolerance;
+    private final int sinkhornMaxIterations;
+    private final CostKernels kernels;
+
+    private final NetworkSimplex emd = new NetworkSimplex();
+    private final Sinkhorn sinkhorn = new Sinkhorn();
+    private final Problem problem = new Problem();
+
+    private double[] docRows = new double[0];
+    private double[] docNorms = new double[0];
+    private double[] docMass = new double[0];
+    private int[] docIndex = new int[0];
+    private double[] docCentroid = new double[0];
+    private double[] cost = new double[0];
+    private double[] colMin = new double[0];
+    private double[] sims = new double[0];
+    private int[] topIdx = new int[0];
+    private double[] topVal = new double[0];
+
+    private OtScorer(Builder b) {
+        this.metric = b.metric;
+        this.massRule = b.massRule != null ? b.massRule : b.metric.defaultMassRule();
+        this.solver = b.solver;
+        this.sinkhornEpsilon = b.sinkhornEpsilon;
+        this.epsilonRelativeToMaxCost = b.epsilonRelativeToMaxCost;
+        this.sinkhornTolerance = b.sinkhornTolerance;
+        this.sinkhornMaxIterations = b.sinkhornMaxIterations;
+        this.kernels = b.kernels != null ? b.kernels : CostKernelsProvider.get();
+    }
+
+    /** Starts a configuration for the given metric (EMD solver, the metric's default mass rule). */
+    public static Builder builder(Metric metric) {
+        if (metric == null) {
+            throw new IllegalArgumentException("[mover] metric must not be null");
+        }
+        return new Builder(metric);
+    }
+
+    /** Configuration of an {@link OtScorer}. */
+    public static final class Builder {
+        private final Metric metric;
+        private MassRule massRule;
+        private Solver solver = Solver.EMD;
+        private double sinkhornEpsilon = 0.05;
+        private boolean epsilonRelativeToMaxCost = true;
+        private double sinkhornTolerance = 1e-9;
+        private int sinkhornMaxIterations = 10_000;
+        private CostKernels kernels;
+
+        private Builder(Metric metric) {
+            this.metric = metric;
+        }
+
+        /** Mass rule; defaults to {@link Metric#defaultMassRule()}. */
+        public Builder massRule(MassRule rule) {
+            this.massRule = rule;
+            return this;
+        }
+
+        /** Solver producing the distance; defaults to {@link Solver#EMD}. */
+        public Builder solver(Solver s) {
+            if (s == null) {
+                throw new IllegalArgumentException("[mover] solver must not be null");
+            }
+            this.solver = s;
+            return this;
+        }
+
+        /**
+         * Sinkhorn regularisation (default 0.05 relative to the max cost).
+         *
+         * @param epsilon positive and finite
+         * @param relativeToMaxCost if true, {@code eps_abs = epsilon * costMax} per pair; otherwise {@code eps_abs = epsilon}
+         */
+        public Builder sinkhornEpsilon(double epsilon, boolean relativeToMaxCost) {
+            if (!(epsilon > 0) || !Double.isFinite(epsilon)) {
+                throw new IllegalArgumentException("[mover] sinkhorn epsilon must be positive and finite but was [" + epsilon + "]");
+            }
+            this.sinkhornEpsilon = epsilon;
+            this.epsilonRelativeToMaxCost = relativeToMaxCost;
+            return this;
+        }
+
+        /** Stop when the L1 column-marginal violation is below this (default 1e-9). */
+        public Builder sinkhornTolerance(double tolerance) {
+            if (!(tolerance > 0) || !Double.isFinite(tolerance)) {
+                throw new IllegalArgumentException("[mover] sinkhorn tolerance must be positive but was [" + tolerance + "]");
+            }
+            this.sinkhornTolerance = tolerance;
+            return this;
+        }
+
+        /** Sweep cap (default 10000); an unconverged result is reported with {@code converged == false}. */
+        public Builder sinkhornMaxIterations(int maxIterations) {
+            if (maxIterations < 1) {
+                throw new IllegalArgumentException("[mover] sinkhorn max iterations must be >= 1 but was [" + maxIterations + "]");
+            }
+            this.sinkhornMaxIterations = maxIterations;
+            return this;
+        }
+
+        /** Forces the scalar cost kernels (tests compare them with the vectorised ones). */
+        Builder kernels(CostKernels k) {
+            this.kernels = k;
+            return this;
+        }
+
+        public OtScorer build() {
+            return new OtScorer(this);
+        }
+    }
+
+    public Metric metric() {
+        return metric;
+    }
+
+    public MassRule massRule() {
+        return massRule;
+    }
+
+    public Solver solver() {
+        return solver;
+    }
+
+    /** Name of the cost kernels in use ({@code scalar} or {@code panama-...}). */
+    public String kernelName() {
+        return kernels.name();
+    }
+
+    /**
+     * A query resolved once for many documents: masses, the active (positive-mass) token rows in double precision
+     * (raw for WMD, unit-normalised for WRD), the mass-weighted centroid for WCD, and unit vectors for maxSim.
+     * Immutable.
+     */
+    public static final class Prepared {
+        final Metric metric;
+        final MassRule massRule;
+        final int rows;
+        final int dims;
+        final int active;
+        final int[] index;
+        final double[] mass;
+        final double[] data;
+        final double[] centroid;
+        final int unitCount;
+        final int[] unitIndex;
+        final double[] unit;
+
+        private Prepared(Metric metric, MassRule massRule, int rows, int dims, int active, int[] index, double[] mass,
+                         double[] data, double[] centroid, int unitCount, int[] unitIndex, double[] unit) {
+            this.metric = metric;
+            this.massRule = massRule;
+            this.rows = rows;
+            this.dims = dims;
+            this.active = active;
+            this.index = index;
+            this.mass = mass;
+            this.data = data;
+            this.centroid = centroid;
+            this.unitCount = unitCount;
+            this.unitIndex = unitIndex;
+            this.unit = unit;
+        }
+
+        /** Number of query tokens as given. */
+        public int rows() {
+            return rows;
+        }
+
+        /** Vector dimension. */
+        public int dims() {
+            return dims;
+        }
+
+        /** Number of tokens with positive mass (the others take no part in the transport). */
+        public int activeTokens() {
+            return active;
+        }
+
+        /** The resolved mass of token {@code t} (0 for dropped tokens). */
+        public double mass(int t) {
+            for (int k = 0; k < active; k++) {
+                if (index[k] == t) {
+                    return mass[k];
+                }
+            }
+            return 0;
+        }
+    }
+
+    /**
+     * Resolves the query's masses and vectors.
+     *
+     * @param q the query tokens
+     * @param weightsOrNull explicit weights (one per token) when the mass rule is {@link MassRule#EXPLICIT}, else null
+     * @throws IllegalArgumentException if the query is empty, its masses are undefined or the weights are invalid
+     */
+    public Prepared prepareQuery(TokenMatrix q, double[] weightsOrNull) {
+        if (q == null) {
+            throw new IllegalArgumentException("[mover] query must not be null");
+        }
+        int n = q.rows();
+        int d = q.dims();
+        double[] raw = new double[n * d];
+        q.copyTo(raw, 0);
+        double[] norms = new double[n];
+        double[] massAll = new double[n];
+        int[] index = new int[n];
+        int active = resolveMasses("query", raw, n, d, weightsOrNull, norms, massAll, index);
+        double[] mass = new double[active];
+        double[] data = new double[active * d];
+        double[] centroid = new double[d];
+        for (int k = 0; k < active; k++) {
+            int t = index[k];
+            mass[k] = massAll[t];
+            fillRow(raw, t, d, norms[t], data, k);
+            for (int c = 0; c < d; c++) {
+                centroid[c] += mass[k] * data[k * d + c];
+            }
+        }
+        int unitCount = 0;
+        int[] unitIndex = new int[n];
+        double[] unit = new double[n * d];
+        for (int t = 0; t < n; t++) {
+            if (norms[t] > 0) {
+                double inv = 1.0 / norms[t];
+                for (int c = 0; c < d; c++) {
+                    unit[unitCount * d + c] = raw[t * d + c] * inv;
+                }
+                unitIndex[unitCount++] = t;
+            }
+        }
+        return new Prepared(metric, massRule, n, d, active, trim(index, active), mass, data, centroid, unitCount,
+            trim(unitIndex, unitCount), unit.length == unitCount * d ? unit : java.util.Arrays.copyOf(unit, unitCount * d));
+    }
+
+    private static int[] trim(int[] a, int len) {
+        return a.length == len ? a : java.util.Arrays.copyOf(a, len);
+    }
+
+    /** Writes the row used in the cost: raw for WMD, unit-normalised for WRD. */
+    private void fillRow(double[] raw, int t, int d, double norm, double[] out, int k) {
+        if (metric == Metric.WMD) {
+            System.arraycopy(raw, t * d, out, k * d, d);
+        } else {
+            double inv = 1.0 / norm;
+            for (int c = 0; c < d; c++) {
+                out[k * d + c] = raw[t * d + c] * inv;
+            }
+        }
+    }
+
+    /**
+     * Computes norms and masses of one side; returns the number of positive-mass tokens, whose indices go to
+     * {@code index} in order.
+     */
+    private int resolveMasses(String side, double[] raw, int rows, int d, double[] weights, double[] norms,
+                              double[] mass, int[] index) {
+        if (rows == 0) {
+            throw new IllegalArgumentException("[mover] " + side + " has no tokens, the " + metric + " distance is undefined");
+        }
+        double normSum = 0;
+        for (int t = 0; t < rows; t++) {
+            double s = 0;
+            for (int c = 0, o = t * d; c < d; c++) {
+                double v = raw[o + c];
+                s += v * v;
+            }
+            norms[t] = Math.sqrt(s);
+            normSum += norms[t];
+        }
+        if (massRule != MassRule.EXPLICIT && weights != null) {
+            throw new IllegalArgumentException(String.format(Locale.ROOT,
+                "[mover] %s weights were given but the mass rule is [%s]; use EXPLICIT", side, massRule));
+        }
+        switch (massRule) {
+            case UNIFORM:
+                for (int t = 0; t < rows; t++) {
+                    mass[t] = 1.0 / rows;
+                }
+                break;
+            case NORM:
+                if (!(normSum > 0)) {
+                    throw new IllegalArgumentException(String.format(Locale.ROOT,
+                        "[mover] %s has zero total norm: all [%d] token vectors are zero, the %s distance is undefined",
+                        side, rows, metric));
+                }
+                for (int t = 0; t < rows; t++) {
+                    mass[t] = norms[t] / normSum;
+                }
+                break;
+            case EXPLICIT:
+                if (weights == null) {
+                    throw new IllegalArgumentException("[mover] mass rule [EXPLICIT] needs " + side + " weights but none were given");
+                }
+                if (weights.length != rows) {
+                    throw new IllegalArgumentException(String.format(Locale.ROOT,
+                        "[mover] %s has [%d] weights for [%d] tokens", side, weights.length, rows));
+                }
+                double sum = 0;
+                for (int t = 0; t < rows; t++) {
+                    double w = weights[t];
+                    if (!(w >= 0) || !Double.isFinite(w)) {
+                        throw new IllegalArgumentException(String.format(Locale.ROOT,
+                            "[mover] %s weight [%d] must be finite and >= 0 but was [%s]", side, t, w));
+                    }
+                    sum += w;
+                }
+                if (!(sum > 0)) {
+                    throw new IllegalArgumentException("[mover] " + side + " weights are all zero, the masses are undefined");
+                }
+                for (int t = 0; t < rows; t++) {
+                    mass[t] = weights[t] / sum;
+                }
+                break;
+            default:
+                throw new AssertionError(massRule);
+        }
+        int active = 0;
+        for (int t = 0; t < rows; t++) {
+            if (mass[t] > 0) {
+                if (metric == Metric.WRD && !(norms[t] > 0)) {
+                    throw new IllegalArgumentException(String.format(Locale.ROOT,
+                        "[mover] %s token [%d] has norm zero but mass [%s]; its cosine cost is undefined", side, t, mass[t]));
+                }
+                index[active++] = t;
+            }
+        }
+        if (active == 0) {
+            throw new IllegalArgumentException("[mover] " + side + " has no token with positive mass");
+        }
+        return active;
+    }
+
+    /**
+     * The transport problem of the last {@link #buildProblem} (or {@link #score}) call: positive masses of both sides
+     * and the row-major cost matrix between positive-mass tokens. Owned by the scorer's workspace, valid until its next
+     * call; exposed for benchmarks and checkers.
+     */
+    public static final class Problem {
+        int n;
+        int m;
+        double[] a;
+        double[] b;
+        double[] cost;
+        double costMax;
+        double rwmdQ;
+        double rwmdD;
+        double wcd;
+        int[] rowIndex;
+        int[] colIndex;
+
+        public int n() {
+            return n;
+        }
+
+        public int m() {
+            return m;
+        }
+
+        /** Query masses, first {@link #n()} entries. */
+        public double[] queryMasses() {
+            return a;
+        }
+
+        /** Document masses, first {@link #m()} entries. */
+        public double[] docMasses() {
+            return b;
+        }
+
+        /** Row-major n x m costs, first {@code n * m} entries. */
+        public double[] cost() {
+            return cost;
+        }
+
+        public double costMax() {
+            return costMax;
+        }
+
+        public double rwmd() {
+            return Math.max(rwmdQ, rwmdD);
+        }
+
+        public double rwmdQueryToDoc() {
+            return rwmdQ;
+        }
+
+        public double rwmdDocToQuery() {
+            return rwmdD;
+        }
+
+        public double wcd() {
+            return wcd;
+        }
+
+        /** Original query token index of problem row {@code r}. */
+        public int queryToken(int r) {
+            return rowIndex[r];
+        }
+
+        /** Original document token index of problem column {@code c}. */
+        public int docToken(int c) {
+            return colIndex[c];
+        }
+    }
+
+    private void checkPrepared(Prepared q) {
+        if (q == null) {
+            throw new IllegalArgumentException("[mover] prepared query must not be null");
+        }
+        if (q.metric != metric || q.massRule != massRule) {
+            throw new IllegalArgumentException(String.format(Locale.ROOT,
+                "[mover] query was prepared for [%s, %s] but this scorer is [%s, %s]", q.metric, q.massRule, metric, massRule));
+        }
+    }
+
+    private int setupDoc(Prepared q, TokenMatrix doc, double[] weights) {
+        if (doc == null) {
+            throw new IllegalArgumentException("[mover] document must not be null");
+        }
+        if (doc.dims() != q.dims) {
+            throw new IllegalArgumentException(String.format(Locale.ROOT,
+                "[mover] document dims [%d] differ from query dims [%d]", doc.dims(), q.dims));
+        }
+        int rows = doc.rows();
+        int d = q.dims;
+        docRows = ArraysUtil.grow(docRows, rows * d);
+        docNorms = ArraysUtil.grow(docNorms, rows);
+        docMass = ArraysUtil.grow(docMass, rows);
+        docIndex = ArraysUtil.grow(docIndex, rows);
+        docCentroid = ArraysUtil.grow(docCentroid, d);
+        doc.copyTo(docRows, 0);
+        int active = resolveMasses("document", docRows, rows, d, weights, docNorms, docMass, docIndex);
+        java.util.Arrays.fill(docCentroid, 0, d, 0.0);
+        // compact positive-mass rows in place (index is increasing, so k <= t never overwrites an unread row)
+        for (int k = 0; k < active; k++) {
+            int t = docIndex[k];
+            docMass[k] = docMass[t];
+            if (metric == Metric.WMD) {
+                if (k != t) {
+                    System.arraycopy(docRows, t * d, docRows, k * d, d);
+                }
+            } else {
+                double inv = 1.0 / docNorms[t];
+                for (int c = 0; c < d; c++) {
+                    docRows[k * d + c] = docRows[t * d + c] * inv;
+                }
+            }
+            for (int c = 0; c < d; c++) {
+                docCentroid[c] += docMass[k] * docRows[k * d + c];
+            }
+        }
+        return active;
+    }
+
+    /**
+     * Builds masses and the cost matrix for one pair, plus cost_max, both RWMD halves and WCD, in the workspace.
+     *
+     * @throws IllegalArgumentException for undefined distances or invalid inputs (see the class javadoc)
+     */
+    public Problem buildProblem(Prepared q, TokenMatrix doc, double[] docWeightsOrNull) {
+        checkPrepared(q);
+        int m = setupDoc(q, doc, docWeightsOrNull);
+        int n = q.active;
+        int d = q.dims;
+        cost = ArraysUtil.grow(cost, n * m);
+        if (metric == Metric.WMD) {
+            kernels.euclidean(q.data, n, docRows, m, d, cost);
+        } else {
+            kernels.dot(q.data, n, docRows, m, d, cost);
+            for (int k = 0, len = n * m; k < len; k++) {
+                double c = 1.0 - cost[k];
+                cost[k] = c < 0 ? 0 : (c > 2 ? 2 : c);
+            }
+        }
+        colMin = ArraysUtil.grow(colMin, m);
+        java.util.Arrays.fill(colMin, 0, m, Double.POSITIVE_INFINITY);
+        double max = 0;
+        double rq = 0;
+        for (int i = 0; i < n; i++) {
+            double rowMin = Double.POSITIVE_INFINITY;
+            for (int j = 0, o = i * m; j < m; j++) {
+                double c = cost[o + j];
+                rowMin = Math.min(rowMin, c);
+                colMin[j] = Math.min(colMin[j], c);
+                max = Math.max(max, c);
+            }
+            rq += q.mass[i] * rowMin;
+        }
+        double rd = 0;
+        for (int j = 0; j < m; j++) {
+            rd += docMass[j] * colMin[j];
+        }
+        double s = 0;
+        for (int c = 0; c < d; c++) {
+            double t = q.centroid[c] - docCentroid[c];
+            s += t * t;
+        }
+        Problem p = problem;
+        p.n = n;
+        p.m = m;
+        p.a = q.mass;
+        p.b = docMass;
+        p.cost = cost;
+        p.costMax = max;
+        p.rwmdQ = rq;
+        p.rwmdD = rd;
+        p.wcd = metric == Metric.WMD ? Math.sqrt(s) : 0.5 * s;
+        p.rowIndex = q.index;
+        p.colIndex = docIndex;
+        return p;
+    }
+
+    /**
+     * Scores one document against a prepared query.
+     *
+     * @param q the prepared query (same metric and mass rule as this scorer)
+     * @param doc the document tokens
+     * @param docWeightsOrNull explicit document weights for {@link MassRule#EXPLICIT}, else null
+     * @param alignments how many of the largest plan flows to return (0 for none)
+     * @throws IllegalArgumentException for undefined distances or invalid inputs (see the class javadoc)
+     */
+    public OtResult score(Prepared q, TokenMatrix doc, double[] docWeightsOrNull, int alignments) {
+        if (alignments < 0) {
+            throw new IllegalArgumentException("[mover] alignments must be >= 0 but was [" + alignments + "]");
+        }
+        Problem p = buildProblem(q, doc, docWeightsOrNull);
+        return solve(p, alignments);
+    }
+
+    /** Solves a problem built by {@link #buildProblem} with the configured solver. */
+    public OtResult solve(Problem p, int alignments) {
+        int n = p.n;
+        int m = p.m;
+        double distance;
+        long iterations;
+        boolean converged;
+        double violation;
+        List<Alignment> aligned;
+        if (p.costMax == 0) {
+            // every cost is zero: every plan is optimal and the value is exactly 0 for both solvers
+            distance = 0;
+            iterations = 0;
+            converged = true;
+            violation = 0;
+            aligned = alignments == 0 ? Collections.emptyList() : productAlignments(p, alignments);
+        } else if (solver == Solver.EMD) {
+            distance = emd.solve(p.a, n, p.b, m, p.cost);
+            iterations = emd.pivots();
+            converged = true;
+            violation = 0;
+            aligned = alignments == 0 ? Collections.emptyList() : emdAlignments(p, alignments);
+        } else {
+            double eps = epsilonRelativeToMaxCost ? sinkhornEpsilon * p.costMax : sinkhornEpsilon;
+            distance = sinkhorn.solve(p.a, n, p.b, m, p.cost, eps, sinkhornTolerance, sinkhornMaxIterations);
+            iterations = sinkhorn.iterations();
+            converged = sinkhorn.converged();
+            violation = sinkhorn.violation();
+            aligned = alignments == 0 ? Collections.emptyList() : sinkhornAlignments(p, alignments, eps);
+        }
+        double similarity = metric == Metric.WRD ? 1.0 - distance : 1.0 / (1.0 + distance);
+        return new OtResult(distance, similarity, p.rwmd(), p.rwmdQ, p.rwmdD, p.wcd, p.costMax, solver, iterations,
+            converged, violation, aligned);
+    }
+
+    private List<Alignment> emdAlignments(Problem p, int k) {
+        int size = emd.planSize();
+        topReset(k);
+        for (int e = 0; e < size; e++) {
+            topOffer(emd.planRow(e) * p.m + emd.planCol(e), emd.planFlow(e), k);
+        }
+        return topList(p, k, -1);
+    }
+
+    private List<Alignment> sinkhornAlignments(Problem p, int k, double eps) {
+        topReset(k);
+        for (int i = 0; i < p.n; i++) {
+            for (int j = 0; j < p.m; j++) {
+                topOffer(i * p.m + j, sinkhorn.plan(i, j, p.cost, p.m, eps), k);
+            }
+        }
+        return topList(p, k, -1);
+    }
+
+    /** All costs are zero: the product plan a_i b_j is optimal. */
+    private List<Alignment> productAlignments(Problem p, int k) {
+        topReset(k);
+        for (int i = 0; i < p.n; i++) {
+            for (int j = 0; j < p.m; j++) {
+                topOffer(i * p.m + j, p.a[i] * p.b[j], k);
+            }
+        }
+        return topList(p, k, -1);
+    }
+
+    private int topCount;
+
+    private void topReset(int k) {
+        topIdx = ArraysUtil.grow(topIdx, k + 1);
+        topVal = ArraysUtil.grow(topVal, k + 1);
+        topCount = 0;
+    }
+
+    /** Keeps the k largest values in descending order (insertion; k is small). */
+    private void topOffer(int idx, double val, int k) {
+        if (!(val > 0)) {
+            return;
+        }
+        if (topCount == k && val <= topVal[k - 1]) {
+            return;
+        }
+        int pos = topCount < k ? topCount++ : k - 1;
+        while (pos > 0 && topVal[pos - 1] < val) {
+            topVal[pos] = topVal[pos - 1];
+            topIdx[pos] = topIdx[pos - 1];
+            pos--;
+        }
+        topVal[pos] = val;
+        topIdx[pos] = idx;
+    }
+
+    private List<Alignment> topList(Problem p, int k, int unused) {
+        List<Alignment> out = new ArrayList<>(topCount);
+        for (int t = 0; t < topCount; t++) {
+            int idx = topIdx[t];
+            int i = idx / p.m;
+            int j = idx % p.m;
+            out.add(new Alignment(p.rowIndex[i], p.colIndex[j], topVal[t], p.cost[idx]));
+        }
+        return Collections.unmodifiableList(out);
+    }
+
+    /**
+     * A lower bound of the distance for pruning: {@code max(WCD, RWMD)} (costs one cost matrix, no solver).
+     *
+     * @throws IllegalArgumentException as {@link #score}
+     */
+    public double lowerBound(Prepared q, TokenMatrix doc) {
+        return lowerBound(q, doc, null);
+    }
+
+    /** {@link #lowerBound(Prepared, TokenMatrix)} with explicit document weights. */
+    public double lowerBound(Prepared q, TokenMatrix doc, double[] docWeightsOrNull) {
+        Problem p = buildProblem(q, doc, docWeightsOrNull);
+        return Math.max(p.wcd, p.rwmd());
+    }
+
+    /**
+     * ColBERT late interaction: the mean over query tokens of the maximum cosine similarity to any document token.
+     * Tokens with norm zero have no direction and are ignored on both sides; the mean is over the query tokens with
+     * non-zero norm. Independent of the metric, mass rule and weights.
+     *
+     * @throws IllegalArgumentException if either side has no token with non-zero norm, or the dimensions differ
+     */
+    public double maxSim(Prepared q, TokenMatrix doc) {
+        return maxSimSum(q, doc) / q.unitCount;
+    }
+
+    /** Like {@link #maxSim} but the sum over query tokens (ColBERT's original score). */
+    public double maxSimSum(Prepared q, TokenMatrix doc) {
+        if (q == null || doc == null) {
+            throw new IllegalArgumentException("[mover] query and document must not be null");
+        }
+        if (doc.dims() != q.dims) {
+            throw new IllegalArgumentException(String.format(Locale.ROOT,
+                "[mover] document dims [%d] differ from query dims [%d]", doc.dims(), q.dims));
+        }
+        if (q.unitCount == 0) {
+            throw new IllegalArgumentException("[mover] query has no token with non-zero norm, maxSim is undefined");
+        }
+        int rows = doc.rows();
+        int d = q.dims;
+        docRows = ArraysUtil.grow(docRows, rows * d);
+        doc.copyTo(docRows, 0);
+        int m = 0;
+        for (int t = 0; t < rows; t++) {
+            double s = 0;
+            for (int c = 0; c < d; c++) {
+                double v = docRows[t * d + c];
+                s += v * v;
+            }
+            if (s > 0) {
+                double inv = 1.0 / Math.sqrt(s);
+                for (int c = 0; c < d; c++) {
+                    docRows[m * d + c] = docRows[t * d + c] * inv;
+                }
+                m++;
+            }
+        }
+        if (m == 0) {
+            throw new IllegalArgumentException("[mover] document has no token with non-zero norm, maxSim is undefined");
+        }
+        int n = q.unitCount;
+        sims = ArraysUtil.grow(sims, n * m);
+        kernels.dot(q.unit, n, docRows, m, d, sims);
+        double total = 0;
+        for (int i = 0; i < n; i++) {
+            double best = Double.NEGATIVE_INFINITY;
+            for (int j = 0, o = i * m; j < m; j++) {
+                best = Math.max(best, sims[o + j]);
+            }
+            total += best;
+        }
+        return total;
+    }
+}
