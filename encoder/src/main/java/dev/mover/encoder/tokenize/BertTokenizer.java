@@ -37,8 +37,9 @@ import java.util.Map;
  * directory, entitlement grants and platform matrix, plus a JNI crossing and string copies per call. BERT
  * WordPiece is small and fully specified, so the product uses this class and the test suite proves parity against
  * the real library on thousands of sentences. Unicode tables differ slightly between the JDK and the Rust crates
- * (character categories of code points assigned in recent Unicode versions); the parity test covers the
- * characters that occur in practice and the known divergences are listed there.
+ * (categories of code points assigned in recent Unicode versions, e.g. a new punctuation or format character);
+ * the parity test covers real text in English and Chinese plus edge cases (accents, emoji old and new, controls,
+ * private use, unassigned code points, long words, mixed scripts) with no divergence.
  *
  * <p>Instances are immutable and thread-safe.
  */
@@ -430,7 +431,12 @@ public final class BertTokenizer {
         }
     }
 
-    /** The BERT normaliser's control test: categories Cc, Cf, Cn, Co (Cs) except tab, newline, carriage return. */
+    /**
+     * The BERT normaliser's control test as the Rust library computes it ({@code unicode_categories}'
+     * {@code is_other}): categories Cc, Cf, Co and Cs, except tab, newline and carriage return. Unassigned code
+     * points (Cn) are <em>not</em> controls there (they become [UNK]), which also keeps the JDK's older Unicode
+     * tables from dropping recently assigned characters such as new emoji.
+     */
     static boolean isControl(int c) {
         if (c == '\t' || c == '\n' || c == '\r') {
             return false;
@@ -438,7 +444,6 @@ public final class BertTokenizer {
         switch (Character.getType(c)) {
             case Character.CONTROL:
             case Character.FORMAT:
-            case Character.UNASSIGNED:
             case Character.PRIVATE_USE:
             case Character.SURROGATE:
                 return true;
