@@ -17,8 +17,8 @@ public final class LowerBounds {
             double rowMin = Double.POSITIVE_INFINITY;
             for (int j = 0, o = i * m; j < m; j++) {
                 double v = c[o + j];
-                rowMin = Math.min(rowMin, v);
-                colMinScratch[j] = Math.min(colMinScratch[j], v);
+                rowMin = v < rowMin ? v : rowMin;
+                colMinScratch[j] = v < colMinScratch[j] ? v : colMinScratch[j];
             }
             rq += a[i] * rowMin;
         }

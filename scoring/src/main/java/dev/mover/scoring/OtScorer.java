@@ -512,9 +512,9 @@ public final class OtScorer {
             double rowMin = Double.POSITIVE_INFINITY;
             for (int j = 0, o = i * m; j < m; j++) {
                 double c = cost[o + j];
-                rowMin = Math.min(rowMin, c);
-                colMin[j] = Math.min(colMin[j], c);
-                max = Math.max(max, c);
+                rowMin = c < rowMin ? c : rowMin;
+                colMin[j] = c < colMin[j] ? c : colMin[j];
+                max = c > max ? c : max;
             }
             rq += q.mass[i] * rowMin;
         }
