@@ -1,0 +1,93 @@
+package dev.mover.it;
+
+import co.elastic.clients.elasticsearch.ElasticsearchClient;
+import co.elastic.clients.json.jackson.JacksonJsonpMapper;
+import co.elastic.clients.transport.rest_client.RestClientTransport;
+import dev.mover.bench.node.EsHome;
+import dev.mover.bench.node.LocalNode;
+import org.apache.http.HttpHost;
+import org.elasticsearch.client.RestClient;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.List;
+
+/**
+ * The real nodes the integration tests talk to, started once per test JVM and shared by all test classes (a boot
+ * takes several seconds): one on Java 17 (the full suite) and, on demand, one on Temurin 25 (smoke tests).
+ * Each is a single node from the integ-test-zip with the plugin zip installed; they stop when the JVM exits.
+ *
+ * <p>Paths come from system properties set by the it-tests pom: {@code mover.es.distribution},
+ * {@code mover.plugin.zip}, {@code mover.it.work}.
+ */
+final class Nodes {
+    private static EsHome home;
+    private static Node java17;
+    private static Node java25;
+
+    private Nodes() {}
+
+    /** A started node and clients for it. */
+    static final class Node {
+        final LocalNode node;
+        /** Low-level REST client (plugin endpoints, custom mapping / processor / rescorer JSON). */
+        final RestClient rest;
+        /** Official Java API client (standard APIs). */
+        final ElasticsearchClient es;
+
+        Node(LocalNode node) {
+            this.node = node;
+            this.rest = RestClient.builder(new HttpHost("127.0.0.1", node.httpPort(), "http")).build();
+            this.es = new ElasticsearchClient(new RestClientTransport(rest, new JacksonJsonpMapper()));
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                try {
+                    rest.close();
+                } catch (IOException ignored) {
+                    // exiting anyway
+                }
+            }));
+        }
+    }
+
+    /** The shared Java 17 node. */
+    static synchronized Node java17() throws Exception {
+        if (java17 == null) {
+            java17 = start("java17", EsHome.JAVA_17);
+        }
+        return java17;
+    }
+
+    /** The shared Temurin 25 node, or {@code null} if that JDK is not installed. */
+    static synchronized Node java25() throws Exception {
+        if (!Files.isExecutable(EsHome.TEMURIN_25.resolve("bin/java"))) {
+            return null;
+        }
+        if (java25 == null) {
+            java25 = start("java25", EsHome.TEMURIN_25);
+        }
+        return java25;
+    }
+
+    private static Node start(String name, Path javaHome) throws Exception {
+        Path work = Paths.get(System.getProperty("mover.it.work", "target/it-nodes"));
+        synchronized (Nodes.class) {
+            if (home == null) {
+                home = EsHome.prepare(path("mover.es.distribution"), List.of(path("mover.plugin.zip")),
+                        EsHome.JAVA_17, work.resolve("home"));
+            }
+        }
+        LocalNode node = LocalNode.start(home, LocalNode.config(work.resolve(name))
+                .javaHome(javaHome).nodeName(name).heap("1g"));
+        return new Node(node);
+    }
+
+    private static Path path(String property) {
+        String v = System.getProperty(property);
+        if (v == null) {
+            throw new IllegalStateException("system property [" + property + "] is not set (run through Maven)");
+        }
+        return Paths.get(v);
+    }
+}
