@@ -1,0 +1,79 @@
+package dev.mover.scoring;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+
+/** The Panama kernels against the scalar ones at odd sizes (Lucene's 13 / 207 / 702 habit), and edge blocks. */
+class CostKernelsTests {
+
+    @Test
+    void testProvider_whenIncubatorModulePresent_thenPanamaIsUsed() {
+        // surefire runs with --add-modules jdk.incubator.vector, so the vectorised path must load here
+        assertNotNull(CostKernelsProvider.panamaOrNull(), "PanamaCostKernels failed to load");
+        assertEquals(CostKernelsProvider.panamaOrNull().name(), CostMatrix.implementation());
+    }
+
+    @Test
+    void testPanama_whenOddSizes_thenMatchesScalar() {
+        CostKernels simd = CostKernelsProvider.panamaOrNull();
+        assertNotNull(simd);
+        CostKernels scalar = CostKernelsProvider.scalar();
+        Random r = new Random(42);
+        int[][] shapes = {{1, 1, 13}, {5, 7, 13}, {13, 11, 207}, {9, 14, 702}, {4, 3, 1}, {8, 6, 384}, {3, 100, 7}, {101, 97, 13}};
+        for (int[] s : shapes) {
+            int n = s[0], m = s[1], d = s[2];
+            double[] x = RandomInstances.normal(r, n, d);
+            double[] y = RandomInstances.normal(r, m, d);
+            double[] a = new double[n * m];
+            double[] b = new double[n * m];
+            simd.euclidean(x, n, y, m, d, a);
+            scalar.euclidean(x, n, y, m, d, b);
+            for (int k = 0; k < a.length; k++) {
+                assertEquals(b[k], a[k], 1e-13 * Math.max(1, b[k]), "euclidean " + n + "x" + m + "x" + d + " at " + k);
+            }
+            simd.dot(x, n, y, m, d, a);
+            scalar.dot(x, n, y, m, d, b);
+            for (int k = 0; k < a.length; k++) {
+                assertEquals(b[k], a[k], 1e-13 * d, "dot " + n + "x" + m + "x" + d + " at " + k);
+            }
+        }
+    }
+
+    @Test
+    void testEuclidean_whenIdenticalRows_thenExactlyZero() {
+        Random r = new Random(1);
+        int d = 207;
+        double[] x = RandomInstances.normal(r, 6, d);
+        double[] out = new double[36];
+        for (CostKernels k : new CostKernels[] {CostKernelsProvider.scalar(), CostKernelsProvider.panamaOrNull()}) {
+            k.euclidean(x, 6, x, 6, d, out);
+            for (int i = 0; i < 6; i++) {
+                assertEquals(0.0, out[i * 6 + i], 0.0, k.name() + " diagonal must be exactly 0 (differences, no cancellation)");
+            }
+        }
+    }
+
+    @Test
+    void testScorer_whenScalarAndPanama_thenSameDistances() {
+        Random r = new Random(8);
+        for (Metric metric : Metric.values()) {
+            OtScorer a = OtScorer.builder(metric).kernels(CostKernelsProvider.scalar()).build();
+            OtScorer b = OtScorer.builder(metric).kernels(CostKernelsProvider.panamaOrNull()).build();
+            for (int trial = 0; trial < 10; trial++) {
+                int n = 1 + r.nextInt(30);
+                int m = 1 + r.nextInt(30);
+                int d = 1 + r.nextInt(702);
+                TokenMatrix x = TokenMatrix.ofDoubles(RandomInstances.normal(r, n, d), n, d);
+                TokenMatrix y = TokenMatrix.ofDoubles(RandomInstances.normal(r, m, d), m, d);
+                OtResult ra = a.score(a.prepareQuery(x, null), y, null, 0);
+                OtResult rb = b.score(b.prepareQuery(x, null), y, null, 0);
+                assertEquals(ra.distance(), rb.distance(), 1e-12 * ra.costMax());
+                assertEquals(ra.rwmd(), rb.rwmd(), 1e-12 * ra.costMax());
+            }
+        }
+    }
+}

@@ -1,0 +1,149 @@
+package dev.mover.scoring;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Behaviour of the scorer facade: workspace reuse, alignments, zero-mass tokens, maxSim, float storage. */
+class OtScorerTests {
+
+    @Test
+    void testScore_whenWorkspaceReusedAcrossSizes_thenSameAsFreshScorer() {
+        Random r = new Random(31);
+        int d = 24;
+        for (Metric metric : Metric.values()) {
+            OtScorer reused = OtScorer.builder(metric).build();
+            TokenMatrix q = TokenMatrix.ofDoubles(RandomInstances.normal(r, 17, d), 17, d);
+            OtScorer.Prepared pq = reused.prepareQuery(q, null);
+            int[] sizes = {40, 3, 64, 1, 17, 90, 5};
+            for (int m : sizes) {
+                TokenMatrix doc = TokenMatrix.ofDoubles(RandomInstances.normal(r, m, d), m, d);
+                OtResult a = reused.score(pq, doc, null, 4);
+                OtScorer fresh = OtScorer.builder(metric).build();
+                OtResult b = fresh.score(fresh.prepareQuery(q, null), doc, null, 4);
+                assertEquals(b.distance(), a.distance(), 0.0, metric + " m=" + m);
+                assertEquals(b.alignments(), a.alignments());
+                assertEquals(b.rwmd(), a.rwmd(), 0.0);
+                assertEquals(b.wcd(), a.wcd(), 0.0);
+            }
+        }
+    }
+
+    @Test
+    void testAlignments_whenDocumentIsPermutedQuery_thenEachTokenMapsToItsCopy() {
+        double[] q = {0, 0, 5, 0, 0, 7, 9, 9};
+        int[] perm = {2, 0, 3, 1};
+        double[] doc = new double[8];
+        for (int t = 0; t < 4; t++) {
+            doc[perm[t] * 2] = q[t * 2];
+            doc[perm[t] * 2 + 1] = q[t * 2 + 1];
+        }
+        OtScorer s = OtScorer.builder(Metric.WMD).build();
+        OtResult res = s.score(s.prepareQuery(TokenMatrix.ofDoubles(q, 4, 2), null), TokenMatrix.ofDoubles(doc, 4, 2), null, 10);
+        assertEquals(0.0, res.distance(), 0.0);
+        assertEquals(4, res.alignments().size());
+        for (Alignment a : res.alignments()) {
+            assertEquals(perm[a.queryToken()], a.docToken());
+            assertEquals(0.25, a.flow(), 1e-15);
+            assertEquals(0.0, a.cost(), 0.0);
+        }
+    }
+
+    @Test
+    void testAlignments_whenFewerRequested_thenLargestFlowsInOrder() {
+        // x: 3 tokens on a line, y: 2 tokens; masses uniform: unique optimal plan
+        double[] x = {0, 1, 10};
+        double[] y = {0.5, 10};
+        OtScorer s = OtScorer.builder(Metric.WMD).build();
+        OtResult res = s.score(s.prepareQuery(TokenMatrix.ofDoubles(x, 3, 1), null), TokenMatrix.ofDoubles(y, 2, 1), null, 2);
+        List<Alignment> al = res.alignments();
+        assertEquals(2, al.size());
+        assertTrue(al.get(0).flow() >= al.get(1).flow());
+        // 1D closed form: quantile coupling x=0 (1/3) -> 0.5, x=1: 1/6 -> 0.5 and 1/6 -> 10, x=10 (1/3) -> 10
+        assertEquals(1.0 / 3 * 0.5 + 1.0 / 6 * 0.5 + 1.0 / 6 * 9, res.distance(), 1e-15);
+        assertEquals(1.0 / 3, al.get(0).flow(), 1e-15);
+    }
+
+    @Test
+    void testWrd_whenZeroNormTokenInQuery_thenDroppedAndIndicesKept() {
+        double[] x = {0, 0, 1, 0, 0, 3};   // token 0 has norm zero
+        double[] y = {2, 0, 0, 1};
+        OtScorer s = OtScorer.builder(Metric.WRD).build();
+        OtScorer.Prepared p = s.prepareQuery(TokenMatrix.ofDoubles(x, 3, 2), null);
+        assertEquals(2, p.activeTokens());
+        assertEquals(0.0, p.mass(0), 0.0);
+        assertEquals(0.25, p.mass(1), 1e-16);
+        OtResult res = s.score(p, TokenMatrix.ofDoubles(y, 2, 2), null, 5);
+        // masses x: [0, 1/4, 3/4], y: [2/3, 1/3]; x1 -> y0 (cos 1), x2 -> y1 1/3, x2 -> y0 5/12 at cost 1
+        assertEquals(5.0 / 12, res.distance(), 1e-15);
+        for (Alignment a : res.alignments()) {
+            assertTrue(a.queryToken() == 1 || a.queryToken() == 2, "zero-norm token must not be aligned");
+        }
+        assertEquals(1.0, res.costMax(), 0.0);
+        assertEquals(1.0 - 5.0 / 12, res.similarity(), 1e-15);
+    }
+
+    @Test
+    void testMaxSim_whenHandExample_thenMeanAndSumOfBestCosines() {
+        double[] q = {1, 0, 0, 2, 0, 0};   // third token zero: ignored
+        double[] doc = {1, 1, 0, -3};
+        OtScorer s = OtScorer.builder(Metric.WRD).build();
+        OtScorer.Prepared p = s.prepareQuery(TokenMatrix.ofDoubles(q, 3, 2), null);
+        TokenMatrix dm = TokenMatrix.ofDoubles(doc, 2, 2);
+        double c = Math.sqrt(0.5);
+        assertEquals(2 * c, s.maxSimSum(p, dm), 1e-15);
+        assertEquals(c, s.maxSim(p, dm), 1e-15);
+    }
+
+    @Test
+    void testFloatStorage_whenSameValues_thenSameAsDoubleStorage() {
+        Random r = new Random(77);
+        int n = 9, m = 12, d = 33;
+        float[] xf = new float[n * d];
+        float[] yf = new float[m * d];
+        double[] xd = new double[n * d];
+        double[] yd = new double[m * d];
+        for (int k = 0; k < xf.length; k++) {
+            xf[k] = (float) r.nextGaussian();
+            xd[k] = xf[k];
+        }
+        for (int k = 0; k < yf.length; k++) {
+            yf[k] = (float) r.nextGaussian();
+            yd[k] = yf[k];
+        }
+        for (Metric metric : Metric.values()) {
+            OtScorer s = OtScorer.builder(metric).build();
+            OtResult a = s.score(s.prepareQuery(TokenMatrix.of(xf, n, d), null), TokenMatrix.of(yf, m, d), null, 0);
+            OtResult b = s.score(s.prepareQuery(TokenMatrix.ofDoubles(xd, n, d), null), TokenMatrix.ofDoubles(yd, m, d), null, 0);
+            assertEquals(b.distance(), a.distance(), 0.0);
+        }
+    }
+
+    @Test
+    void testLowerBound_whenComputed_thenMaxOfWcdAndRwmdAndBelowDistance() {
+        Random r = new Random(4);
+        int d = 16;
+        OtScorer s = OtScorer.builder(Metric.WRD).build();
+        OtScorer.Prepared p = s.prepareQuery(TokenMatrix.ofDoubles(RandomInstances.normal(r, 10, d), 10, d), null);
+        for (int t = 0; t < 20; t++) {
+            TokenMatrix doc = TokenMatrix.ofDoubles(RandomInstances.normal(r, 8, d), 8, d);
+            double lb = s.lowerBound(p, doc);
+            OtResult res = s.score(p, doc, null, 0);
+            assertEquals(Math.max(res.wcd(), res.rwmd()), lb, 0.0);
+            assertTrue(lb <= res.distance() + 1e-12);
+        }
+    }
+
+    @Test
+    void testSimilarity_whenWmd_thenOneOverOnePlusDistance() {
+        OtScorer s = OtScorer.builder(Metric.WMD).build();
+        OtResult res = s.score(s.prepareQuery(TokenMatrix.ofDoubles(new double[] {0, 0}, 1, 2), null),
+            TokenMatrix.ofDoubles(new double[] {3, 4}, 1, 2), null, 0);
+        assertEquals(5.0, res.distance(), 0.0);
+        assertEquals(1.0 / 6, res.similarity(), 1e-16);
+    }
+}
