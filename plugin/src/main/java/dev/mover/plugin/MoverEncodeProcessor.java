@@ -41,7 +41,7 @@ public final class MoverEncodeProcessor extends AbstractProcessor {
 
     @Override
     public IngestDocument execute(IngestDocument document) {
-        Object value = document.getFieldValue(field, Object.class, ignoreMissing);
+        Object value = document.hasField(field) ? document.getFieldValue(field, Object.class, ignoreMissing) : null;
         if (value == null) {
             if (ignoreMissing) {
                 return document;

@@ -6,7 +6,6 @@ import org.elasticsearch.action.fieldcaps.FieldCapabilities;
 import org.elasticsearch.action.fieldcaps.FieldCapabilitiesRequest;
 import org.elasticsearch.action.fieldcaps.FieldCapabilitiesResponse;
 import org.elasticsearch.action.search.SearchRequest;
-import org.elasticsearch.action.search.SearchResponse;
 import org.elasticsearch.client.internal.node.NodeClient;
 import org.elasticsearch.common.Strings;
 import org.elasticsearch.common.xcontent.support.XContentMapValues;
@@ -197,10 +196,19 @@ public final class RestSummarizeAction extends BaseRestHandler {
             .fetchSource(new String[] { req.field() }, null);
         SearchRequest search = new SearchRequest(req.indices()).source(source);
         client.search(search, ActionListener.wrap(resp -> {
+            // The response is ref-counted and released when this listener returns: copy what the summaries need
+            // before handing the CPU-heavy part to another thread.
+            List<Hit> hits = new ArrayList<>();
+            for (SearchHit hit : resp.getHits().getHits()) {
+                Map<String, Object> src = hit.getSourceAsMap();
+                Object value = src == null ? null : XContentMapValues.extractValue(req.field(), src);
+                hits.add(new Hit(hit.getIndex(), hit.getId(), hit.getScore(), value instanceof String str ? str : null));
+            }
+            long took = resp.getTook().millis();
             ThreadPool pool = client.threadPool();
             pool.generic().execute(() -> {
                 try {
-                    listener.onResponse(render(req, resp, builder));
+                    listener.onResponse(render(req, took, hits, builder));
                 } catch (Exception e) {
                     listener.onFailure(e);
                 }
@@ -208,25 +216,25 @@ public final class RestSummarizeAction extends BaseRestHandler {
         }, listener::onFailure));
     }
 
-    private XContentBuilder render(Request req, SearchResponse resp, XContentBuilder b) throws IOException {
+    private record Hit(String index, String id, float score, String text) {}
+
+    private XContentBuilder render(Request req, long took, List<Hit> hits, XContentBuilder b) throws IOException {
         b.startObject();
-        b.field("took_search_ms", resp.getTook().millis());
+        b.field("took_search_ms", took);
         b.startArray("hits");
-        for (SearchHit hit : resp.getHits().getHits()) {
+        for (Hit hit : hits) {
             b.startObject();
-            b.field("_index", hit.getIndex());
-            b.field("_id", hit.getId());
-            b.field("_score", Float.isNaN(hit.getScore()) ? null : hit.getScore());
-            Map<String, Object> src = hit.getSourceAsMap();
-            Object value = src == null ? null : XContentMapValues.extractValue(req.field(), src);
-            if (value instanceof String == false) {
+            b.field("_index", hit.index());
+            b.field("_id", hit.id());
+            b.field("_score", Float.isNaN(hit.score()) ? null : hit.score());
+            if (hit.text() == null) {
                 b.field("mode", "none");
                 b.field("warning", "hit has no text in [" + req.field() + "]");
                 b.startArray("sentences").endArray();
                 b.endObject();
                 continue;
             }
-            String text = (String) value;
+            String text = hit.text();
             boolean cut = text.length() > req.maxChars();
             if (cut) {
                 text = text.substring(0, req.maxChars());
