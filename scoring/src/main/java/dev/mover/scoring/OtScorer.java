@@ -607,7 +607,7 @@ public final class OtScorer {
         topReset(k);
         for (int i = 0; i < p.n; i++) {
             for (int j = 0; j < p.m; j++) {
-                topOffer(i * p.m + j, sinkhorn.plan(i, j, p.cost, p.m, eps), k);
+                topOffer(i * p.m + j, sinkhorn.plan(i, j), k);
             }
         }
         return topList(p, k, -1);

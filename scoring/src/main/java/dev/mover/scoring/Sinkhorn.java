@@ -3,35 +3,48 @@ package dev.mover.scoring;
 import java.util.Locale;
 
 /**
- * Entropic optimal transport (Cuturi 2013) by log-domain Sinkhorn iterations, in double precision.
+ * Entropic optimal transport (Cuturi 2013), log-stabilised Sinkhorn in double precision.
  *
  * <p>Computes {@code T_eps = argmin <T, C> - eps * H(T)} with {@code H(T) = -sum T log T} over plans with row sums
  * {@code a} and column sums {@code b}, and returns {@code value = <T_eps, C>} (the entropy term is not included, as
- * POT's {@code sinkhorn2}). Potentials {@code f, g} are updated in the log domain (Peyré and Cuturi,
+ * POT's {@code sinkhorn2}). The iterates are those of log-domain Sinkhorn from zero potentials (Peyré and Cuturi,
  * <i>Computational Optimal Transport</i>, 2019, remark 4.23):
  * <pre>
  *   g_j = eps log b_j - eps log sum_i exp((f_i - C_ij) / eps)      (column side)
  *   f_i = eps log a_i - eps log sum_j exp((g_j - C_ij) / eps)      (row side)
  * </pre>
- * starting from zero potentials, with {@code T_ij = exp((f_i + g_j - C_ij) / eps)}. One sweep is a column update then
- * a row update, so the rows always match after a sweep; the iteration stops when the L1 column-marginal violation
- * {@code sum_j |sum_i T_ij - b_j|} is below the tolerance, or after the sweep cap. The violation is a by-product of the
- * next column update, so each sweep costs 2 n m exponentials. Log-sum-exp is shifted by the previous potential (the
- * terms are then plan entries, at most 1), with an exact max-shifted fallback if a sum underflows. If a potential
- * becomes NaN or infinite the previous potentials are restored and the result is reported unconverged.
+ * with {@code T_ij = exp((f_i + g_j - C_ij) / eps)}. One sweep is a column update then a row update, so rows match
+ * after every sweep; the iteration stops when the L1 column-marginal violation {@code sum_j |sum_i T_ij - b_j|} drops
+ * below the tolerance, or at the sweep cap ({@link #converged()} then says false).
  *
- * <p>An instance owns its buffers and is not thread-safe.
+ * <p>Stabilisation (Schmitzer, <i>Stabilized sparse scaling algorithms for entropy regularized transport problems</i>,
+ * SIAM J. Sci. Comput. 2019): the potentials are split as {@code f + eps log u}, {@code g + eps log v}; the sweeps update
+ * only the scalings {@code u, v} against the stabilised kernel {@code K_ij = exp((f_i + g_j - C_ij) / eps)} (two
+ * matrix-vector products, no exponentials), and whenever a scaling leaves [1e-100, 1e100] or a sum underflows, the
+ * scalings are absorbed into {@code f, g} with an exact log-sum-exp sweep and {@code K} is recomputed. After
+ * absorption {@code K} holds plan entries (at most 1), so nothing overflows for small eps. The first sweep is always a
+ * log-sum-exp sweep, which also protects {@code exp(-C / eps)} from underflow. If a log-sum-exp sweep ever produced a
+ * non-finite potential (it cannot for finite inputs), the iteration stops and the result is reported unconverged.
+ *
+ * <p>An instance owns its buffers (including the n x m kernel) and is not thread-safe.
  */
 public final class Sinkhorn {
+    private static final double SCALE_LIMIT = 1e100;
+
     private double[] f = new double[0];
     private double[] g = new double[0];
-    private double[] fPrev = new double[0];
-    private double[] gPrev = new double[0];
+    private double[] u = new double[0];
+    private double[] v = new double[0];
     private double[] colSum = new double[0];
     private double[] logA = new double[0];
     private double[] logB = new double[0];
+    private double[] kernel = new double[0];
 
+    private int n;
+    private int m;
+    private double epsAbs;
     private int iterations;
+    private int absorptions;
     private double violation;
     private boolean converged;
     private double value;
@@ -65,163 +78,203 @@ public final class Sinkhorn {
         if (maxIterations < 1) {
             throw new IllegalArgumentException("[mover] sinkhorn max iterations must be >= 1 but was [" + maxIterations + "]");
         }
+        this.n = n;
+        this.m = m;
+        this.epsAbs = epsAbs;
         f = ArraysUtil.grow(f, n);
-        fPrev = ArraysUtil.grow(fPrev, n);
+        u = ArraysUtil.grow(u, n);
         logA = ArraysUtil.grow(logA, n);
         g = ArraysUtil.grow(g, m);
-        gPrev = ArraysUtil.grow(gPrev, m);
+        v = ArraysUtil.grow(v, m);
         colSum = ArraysUtil.grow(colSum, m);
         logB = ArraysUtil.grow(logB, m);
+        kernel = ArraysUtil.grow(kernel, n * m);
         for (int i = 0; i < n; i++) {
-            if (!(a[i] > 0)) {
+            if (!(a[i] > 0) || !Double.isFinite(a[i])) {
                 throw new IllegalArgumentException("[mover] sinkhorn row mass [" + i + "] must be positive but was [" + a[i] + "]");
             }
             f[i] = 0;
             logA[i] = Math.log(a[i]);
         }
         for (int j = 0; j < m; j++) {
-            if (!(b[j] > 0)) {
+            if (!(b[j] > 0) || !Double.isFinite(b[j])) {
                 throw new IllegalArgumentException("[mover] sinkhorn column mass [" + j + "] must be positive but was [" + b[j] + "]");
             }
             g[j] = 0;
             logB[j] = Math.log(b[j]);
         }
         final double invEps = 1.0 / epsAbs;
+        final double[] k = kernel;
         iterations = 0;
+        absorptions = 0;
         converged = false;
         violation = Double.POSITIVE_INFINITY;
         boolean failed = false;
-        while (true) {
-            System.arraycopy(f, 0, fPrev, 0, n);
-            System.arraycopy(g, 0, gPrev, 0, m);
-            // column sums of the current plan: colSum_j = sum_i exp((f_i + g_j - C_ij) / eps)
+        // first sweep in the log domain (exp(-C/eps) may underflow), then the stabilised kernel
+        if (!logSweep(c, invEps)) {
+            failed = true;
+        }
+        iterations = 1;
+        if (!failed) {
+            absorb(c, invEps);
+        }
+        while (!failed) {
+            // column pass: s_j = sum_i K_ij u_i; the plan's column sums are v_j s_j
             java.util.Arrays.fill(colSum, 0, m, 0.0);
             for (int i = 0; i < n; i++) {
-                double fi = f[i];
-                int row = i * m;
+                double ui = u[i];
+                int o = i * m;
                 for (int j = 0; j < m; j++) {
-                    colSum[j] += Math.exp((fi + g[j] - c[row + j]) * invEps);
+                    colSum[j] += k[o + j] * ui;
                 }
             }
-            if (iterations > 0) {
-                double v = 0;
-                for (int j = 0; j < m; j++) {
-                    v += Math.abs(colSum[j] - b[j]);
-                }
-                violation = v;
-                if (v < tolerance) {
-                    converged = true;
-                    break;
-                }
-                if (iterations >= maxIterations) {
-                    break;
-                }
-            }
-            // column update: g_j += eps (log b_j - log colSum_j)
+            double viol = 0;
             for (int j = 0; j < m; j++) {
-                double s = colSum[j];
-                if (s > 0 && s < Double.POSITIVE_INFINITY) {
-                    g[j] += epsAbs * (logB[j] - Math.log(s));
-                } else {
-                    g[j] = epsAbs * (logB[j] - logSumExpColumn(f, c, n, m, j, invEps));
-                }
+                viol += Math.abs(v[j] * colSum[j] - b[j]);
             }
-            // row update: f_i = eps log a_i - eps LSE_j((g_j - C_ij) / eps), shifted by the current f_i
-            boolean bad = false;
-            for (int i = 0; i < n; i++) {
-                double fi = f[i];
-                int row = i * m;
-                double s = 0;
-                for (int j = 0; j < m; j++) {
-                    s += Math.exp((fi + g[j] - c[row + j]) * invEps);
-                }
-                double nf;
-                if (s > 0 && s < Double.POSITIVE_INFINITY) {
-                    nf = fi + epsAbs * (logA[i] - Math.log(s));
-                } else {
-                    nf = epsAbs * (logA[i] - logSumExpRow(g, c, i, m, invEps));
-                }
-                if (!Double.isFinite(nf)) {
-                    bad = true;
-                }
-                f[i] = nf;
-            }
-            iterations++;
-            if (bad || !allFinite(g, m)) {
-                System.arraycopy(fPrev, 0, f, 0, n);
-                System.arraycopy(gPrev, 0, g, 0, m);
-                failed = true;
+            violation = viol;
+            if (viol < tolerance) {
+                converged = true;
                 break;
             }
+            if (iterations >= maxIterations) {
+                break;
+            }
+            boolean needAbsorb = !(viol < Double.POSITIVE_INFINITY);
+            for (int j = 0; j < m && !needAbsorb; j++) {
+                double nv = b[j] / colSum[j];
+                if (nv > 1.0 / SCALE_LIMIT && nv < SCALE_LIMIT) {
+                    v[j] = nv;
+                } else {
+                    needAbsorb = true;
+                }
+            }
+            if (!needAbsorb) {
+                // row pass: u_i = a_i / sum_j K_ij v_j
+                for (int i = 0; i < n && !needAbsorb; i++) {
+                    int o = i * m;
+                    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+                    int j = 0;
+                    for (; j + 3 < m; j += 4) {
+                        s0 += k[o + j] * v[j];
+                        s1 += k[o + j + 1] * v[j + 1];
+                        s2 += k[o + j + 2] * v[j + 2];
+                        s3 += k[o + j + 3] * v[j + 3];
+                    }
+                    for (; j < m; j++) {
+                        s0 += k[o + j] * v[j];
+                    }
+                    double nu = a[i] / ((s0 + s1) + (s2 + s3));
+                    if (nu > 1.0 / SCALE_LIMIT && nu < SCALE_LIMIT) {
+                        u[i] = nu;
+                    } else {
+                        needAbsorb = true;
+                    }
+                }
+            }
+            if (needAbsorb) {
+                // fold the last good scalings into the potentials and redo this sweep exactly in the log domain
+                for (int i = 0; i < n; i++) {
+                    f[i] += epsAbs * Math.log(u[i]);
+                }
+                if (!logSweep(c, invEps)) {
+                    failed = true;
+                    break;
+                }
+                absorb(c, invEps);
+            }
+            iterations++;
         }
         if (failed) {
-            violation = columnViolation(b, c, n, m, invEps);
+            absorb(c, invEps);
+            violation = columnViolation(b);
         }
         double sum = 0;
         for (int i = 0; i < n; i++) {
-            double fi = f[i];
-            int row = i * m;
+            double ui = u[i];
+            int o = i * m;
             for (int j = 0; j < m; j++) {
-                double cij = c[row + j];
-                sum += Math.exp((fi + g[j] - cij) * invEps) * cij;
+                sum += ui * k[o + j] * v[j] * c[o + j];
             }
         }
         value = sum;
         return value;
     }
 
-    private static boolean allFinite(double[] v, int len) {
-        for (int k = 0; k < len; k++) {
-            if (!Double.isFinite(v[k])) {
+    /** One exact log-sum-exp sweep on f, g (column then row); false if a potential became non-finite. */
+    private boolean logSweep(double[] c, double invEps) {
+        for (int j = 0; j < m; j++) {
+            double max = Double.NEGATIVE_INFINITY;
+            for (int i = 0; i < n; i++) {
+                double t = (f[i] - c[i * m + j]) * invEps;
+                max = t > max ? t : max;
+            }
+            double s = 0;
+            for (int i = 0; i < n; i++) {
+                s += Math.exp((f[i] - c[i * m + j]) * invEps - max);
+            }
+            double ng = epsAbs * (logB[j] - max - Math.log(s));
+            if (!Double.isFinite(ng)) {
                 return false;
             }
+            g[j] = ng;
+        }
+        for (int i = 0; i < n; i++) {
+            int o = i * m;
+            double max = Double.NEGATIVE_INFINITY;
+            for (int j = 0; j < m; j++) {
+                double t = (g[j] - c[o + j]) * invEps;
+                max = t > max ? t : max;
+            }
+            double s = 0;
+            for (int j = 0; j < m; j++) {
+                s += Math.exp((g[j] - c[o + j]) * invEps - max);
+            }
+            double nf = epsAbs * (logA[i] - max - Math.log(s));
+            if (!Double.isFinite(nf)) {
+                return false;
+            }
+            f[i] = nf;
         }
         return true;
     }
 
-    private double columnViolation(double[] b, double[] c, int n, int m, double invEps) {
-        java.util.Arrays.fill(colSum, 0, m, 0.0);
+    /** Recomputes the stabilised kernel from f, g and resets the scalings to 1. */
+    private void absorb(double[] c, double invEps) {
+        absorptions++;
         for (int i = 0; i < n; i++) {
-            int row = i * m;
+            u[i] = 1;
+            double fi = f[i];
+            int o = i * m;
             for (int j = 0; j < m; j++) {
-                colSum[j] += Math.exp((f[i] + g[j] - c[row + j]) * invEps);
+                kernel[o + j] = Math.exp((fi + g[j] - c[o + j]) * invEps);
             }
         }
-        double v = 0;
         for (int j = 0; j < m; j++) {
-            v += Math.abs(colSum[j] - b[j]);
+            v[j] = 1;
         }
-        return v;
     }
 
-    private static double logSumExpColumn(double[] f, double[] c, int n, int m, int j, double invEps) {
-        double max = Double.NEGATIVE_INFINITY;
-        for (int i = 0; i < n; i++) {
-            max = Math.max(max, (f[i] - c[i * m + j]) * invEps);
-        }
-        double s = 0;
-        for (int i = 0; i < n; i++) {
-            s += Math.exp((f[i] - c[i * m + j]) * invEps - max);
-        }
-        return max + Math.log(s);
-    }
-
-    private static double logSumExpRow(double[] g, double[] c, int i, int m, double invEps) {
-        double max = Double.NEGATIVE_INFINITY;
-        int row = i * m;
+    private double columnViolation(double[] b) {
+        double viol = 0;
         for (int j = 0; j < m; j++) {
-            max = Math.max(max, (g[j] - c[row + j]) * invEps);
+            double s = 0;
+            for (int i = 0; i < n; i++) {
+                s += u[i] * kernel[i * m + j] * v[j];
+            }
+            viol += Math.abs(s - b[j]);
         }
-        double s = 0;
-        for (int j = 0; j < m; j++) {
-            s += Math.exp((g[j] - c[row + j]) * invEps - max);
-        }
-        return max + Math.log(s);
+        return viol;
     }
 
     /** Sweeps (column update then row update) done by the last solve. */
     public int iterations() {
         return iterations;
+    }
+
+    /** Kernel recomputations (absorptions of the scalings into the potentials) in the last solve. */
+    public int absorptions() {
+        return absorptions;
     }
 
     /** L1 column-marginal violation of the returned plan (rows match up to rounding). */
@@ -239,8 +292,18 @@ public final class Sinkhorn {
         return value;
     }
 
-    /** Plan entry {@code T_ij} of the last solve, recomputed from the potentials. */
-    public double plan(int i, int j, double[] c, int m, double epsAbs) {
-        return Math.exp((f[i] + g[j] - c[i * m + j]) / epsAbs);
+    /** Plan entry {@code T_ij} of the last solve. */
+    public double plan(int i, int j) {
+        return u[i] * kernel[i * m + j] * v[j];
+    }
+
+    /** Dual potential (log domain) of row {@code i}: {@code f_i + eps log u_i}. */
+    public double potentialRow(int i) {
+        return f[i] + epsAbs * Math.log(u[i]);
+    }
+
+    /** Dual potential (log domain) of column {@code j}: {@code g_j + eps log v_j}. */
+    public double potentialColumn(int j) {
+        return g[j] + epsAbs * Math.log(v[j]);
     }
 }

@@ -75,6 +75,8 @@ class GoldenCasesTests {
             String what = id + " sinkhorn eps_abs=" + s.get("eps_abs").asDouble();
             assertTrue(rs.converged(), what + " did not converge: " + rs.iterations() + " sweeps, violation " + rs.marginalViolation());
             assertEquals(s.get("value").asDouble(), rs.distance(), SINKHORN_TOL * cmax, what);
+            // same iterates as plain log-domain Sinkhorn from zero potentials: the sweep count matches the hint
+            assertEquals(sweeps.asInt(), rs.iterations(), 1.0, what + " sweeps");
             assertTrue(rs.distance() >= r.distance() - tol, what + " below EMD");
         }
     }

@@ -231,10 +231,10 @@ class PropertyTests {
         double[] c = {0, 1, 1, 0};
         s.solve(a, 2, a, 2, c, 1.0, 1e-14, 10_000);
         assertTrue(s.converged());
-        assertEquals(0.36552929, s.plan(0, 0, c, 2, 1.0), 1e-8);
-        assertEquals(0.13447071, s.plan(0, 1, c, 2, 1.0), 1e-8);
-        assertEquals(0.13447071, s.plan(1, 0, c, 2, 1.0), 1e-8);
-        assertEquals(0.36552929, s.plan(1, 1, c, 2, 1.0), 1e-8);
+        assertEquals(0.36552929, s.plan(0, 0), 1e-8);
+        assertEquals(0.13447071, s.plan(0, 1), 1e-8);
+        assertEquals(0.13447071, s.plan(1, 0), 1e-8);
+        assertEquals(0.36552929, s.plan(1, 1), 1e-8);
         assertEquals(2 * 0.13447071, s.value(), 1e-8);
     }
 
