@@ -26,6 +26,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
@@ -56,6 +57,8 @@ final class OnnxTextEncoder implements TextEncoder {
     private final long fingerprint;
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     private final ArrayBlockingQueue<Scratch> scratchPool = new ArrayBlockingQueue<>(SCRATCH_POOL);
+    /** Sequences run through the model so far (one per window), for tests and statistics. */
+    private final AtomicLong passes = new AtomicLong();
     private boolean closed;
 
     private OnnxTextEncoder(ModelDescriptor model, EncoderConfig cfg, BertTokenizer tokenizer, OrtEnvironment env,
@@ -181,6 +184,11 @@ final class OnnxTextEncoder implements TextEncoder {
     /** The tokenizer this encoder uses. */
     BertTokenizer tokenizer() {
         return tokenizer;
+    }
+
+    /** Sequences (texts or windows) run through the model since it was opened. */
+    long passes() {
+        return passes.get();
     }
 
     /** Positions of one pass ([CLS]/[SEP] included). */
@@ -367,6 +375,7 @@ final class OnnxTextEncoder implements TextEncoder {
             }
             FloatBuffer out = slice(s.out, count * dims);
             outTensor = OnnxTensor.createTensor(env, out, new long[] {b, len, dims});
+            passes.addAndGet(b);
             try (OrtSession.Result ignored = session.run(inputs, Collections.singletonMap(model.output(), outTensor))) {
                 for (int r = 0; r < b; r++) {
                     batch.get(r).collect(out, r * len * dims, dims, model.pooling());
