@@ -47,6 +47,14 @@ public final class ModelService implements Closeable {
             return size() > 256;
         }
     });
+    private final java.util.concurrent.atomic.LongAdder queriesEncoded = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder queriesShipped = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder hitsRescored = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder exactSolves = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder prunedSolves = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder unconverged = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder docsEncoded = new java.util.concurrent.atomic.LongAdder();
+    private volatile int maxSinkhornIterations;
     private volatile int maxWindowSize;
     private volatile int maxQueryTokens;
     private volatile int summarizeMaxChars;
@@ -80,6 +88,7 @@ public final class ModelService implements Closeable {
         this.descriptors = Collections.unmodifiableMap(ds);
         this.registry = new ModelRegistry(dirs, cfg);
         this.maxWindowSize = MoverSettings.MAX_WINDOW_SIZE.get(settings);
+        this.maxSinkhornIterations = MoverSettings.MAX_SINKHORN_ITERATIONS.get(settings);
         this.maxQueryTokens = MoverSettings.MAX_QUERY_TOKENS.get(settings);
         this.summarizeMaxChars = MoverSettings.SUMMARIZE_MAX_CHARS.get(settings);
         this.summarizeMaxHits = MoverSettings.SUMMARIZE_MAX_HITS.get(settings);
@@ -133,6 +142,7 @@ public final class ModelService implements Closeable {
 
     void bindClusterSettings(ClusterSettings cs) {
         cs.addSettingsUpdateConsumer(MoverSettings.MAX_WINDOW_SIZE, v -> maxWindowSize = v);
+        cs.addSettingsUpdateConsumer(MoverSettings.MAX_SINKHORN_ITERATIONS, v -> maxSinkhornIterations = v);
         cs.addSettingsUpdateConsumer(MoverSettings.MAX_QUERY_TOKENS, v -> maxQueryTokens = v);
         cs.addSettingsUpdateConsumer(MoverSettings.SUMMARIZE_MAX_CHARS, v -> summarizeMaxChars = v);
         cs.addSettingsUpdateConsumer(MoverSettings.SUMMARIZE_MAX_HITS, v -> summarizeMaxHits = v);
@@ -168,6 +178,36 @@ public final class ModelService implements Closeable {
         return maxWindowSize;
     }
 
+    int maxSinkhornIterations() {
+        return maxSinkhornIterations;
+    }
+
+    void countShippedQuery() {
+        queriesShipped.increment();
+    }
+
+    void countRescore(int hits, int exact, int pruned, int notConverged) {
+        hitsRescored.add(hits);
+        exactSolves.add(exact);
+        prunedSolves.add(pruned);
+        unconverged.add(notConverged);
+    }
+
+    /** Counters since the node started, for {@code GET _mover/stats}. */
+    Map<String, Object> stats() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("models", names());
+        m.put("open_models", registry.openModels());
+        m.put("documents_encoded", docsEncoded.sum());
+        m.put("queries_encoded", queriesEncoded.sum());
+        m.put("queries_received_encoded", queriesShipped.sum());
+        m.put("hits_rescored", hitsRescored.sum());
+        m.put("exact_solves", exactSolves.sum());
+        m.put("solves_skipped_by_pruning", prunedSolves.sum());
+        m.put("sinkhorn_unconverged", unconverged.sum());
+        return m;
+    }
+
     int summarizeMaxChars() {
         return summarizeMaxChars;
     }
@@ -184,6 +224,7 @@ public final class ModelService implements Closeable {
     Encoded encodeDocument(String model, String text) {
         TextEncoder enc = encoder(model);
         EncodedText t = enc.encode(text);
+        docsEncoded.increment();
         byte[] bytes = TokenVectorCodec.encode(t, TokenVectorCodec.Encoding.INT8, enc.fingerprint());
         return new Encoded(bytes, t.tokens() == 0 ? null : t.pooled(), t.tokens(), t.truncated());
     }
@@ -215,6 +256,7 @@ public final class ModelService implements Closeable {
         }
         TextEncoder enc = encoder(model);
         EncodedText t = enc.encode(text);
+        queriesEncoded.increment();
         if (t.tokens() == 0) {
             throw new IllegalArgumentException("[query_text] encodes to no tokens");
         }

@@ -65,7 +65,12 @@ public class MoverPlugin extends Plugin implements MapperPlugin, IngestPlugin, S
                                                    IndexNameExpressionResolver indexNameExpressionResolver,
                                                    Supplier<DiscoveryNodes> nodesInCluster, Predicate<NodeFeature> clusterSupportsFeature) {
         models.bindClusterSettings(clusterSettings);
-        return List.of(new RestSummarizeAction(models));
+        return List.of(new RestSummarizeAction(models), new RestStatsAction(models));
+    }
+
+    @Override
+    public List<org.elasticsearch.search.fetch.FetchSubPhase> getFetchSubPhases(FetchPhaseConstructionContext context) {
+        return List.of(new MoverFetchSubPhase());
     }
 
     @Override

@@ -1,5 +1,7 @@
 package dev.mover.plugin;
 
+import dev.mover.scoring.TokenMatrix;
+
 import org.apache.lucene.index.BinaryDocValues;
 import org.apache.lucene.index.LeafReaderContext;
 import org.apache.lucene.index.ReaderUtil;
@@ -15,12 +17,23 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
+import java.util.PriorityQueue;
+import java.util.Set;
 
 /**
- * Re-ranks the window by the mover similarity. Hits are visited in doc-id order so doc values are read forward
- * only; hits past the window are treated like hits without the field (first-pass score times
- * {@code query_weight}), exactly as Elasticsearch's query rescorer treats them.
+ * Re-ranks the window by the mover similarity. Hits are visited in doc-id order so doc values are read forward only;
+ * hits past the window are treated like hits without the field (first-pass score times {@code query_weight}),
+ * exactly as Elasticsearch's query rescorer treats them.
+ *
+ * <p><b>Pruning</b> ({@code prune: true}, the default): every hit of the window gets an upper bound of its final
+ * score from the WCD / RWMD lower bounds of its distance; exact solves run in descending order of that bound and stop
+ * once the next bound is strictly below the {@code top_k}-th exact final score (top_k defaults to the request's
+ * {@code from + size}). The hits left unsolved keep their upper bound as score, which is strictly below every hit of
+ * the exact top k, so the top k (and the global top k after the shards' results merge) equal an unpruned run's. This
+ * needs a final score that cannot decrease when the similarity grows: {@code rescore_query_weight >= 0}, and for
+ * {@code score_mode: multiply} non-negative first-pass scores; otherwise every hit is solved.
  */
 final class MoverRescorer implements Rescorer {
     static final MoverRescorer INSTANCE = new MoverRescorer();
@@ -36,26 +49,47 @@ final class MoverRescorer implements Rescorer {
         final float queryWeight;
         final float rescoreQueryWeight;
         final MoverRescorerBuilder.ScoreMode scoreMode;
+        final RescoreOptions options;
         final ModelService.QueryVectors query;
         final ModelService models;
 
         Context(int windowSize, String field, MoverRescorerBuilder.MoverMetric metric, float queryWeight, float rescoreQueryWeight,
-                MoverRescorerBuilder.ScoreMode scoreMode, ModelService.QueryVectors query, ModelService models) {
+                MoverRescorerBuilder.ScoreMode scoreMode, RescoreOptions options, ModelService.QueryVectors query, ModelService models) {
             super(windowSize, INSTANCE);
             this.field = field;
             this.metric = metric;
             this.queryWeight = queryWeight;
             this.rescoreQueryWeight = rescoreQueryWeight;
             this.scoreMode = scoreMode;
+            this.options = options;
             this.query = query;
             this.models = models;
         }
 
-        float combine(float firstPass, SimilarityScorer.Result r) {
-            if (r == null) {
-                return firstPass * queryWeight;
-            }
-            return scoreMode.combine(firstPass * queryWeight, (float) r.score() * rescoreQueryWeight);
+        float combine(float firstPass, double similarity) {
+            return scoreMode.combine(firstPass * queryWeight, (float) similarity * rescoreQueryWeight);
+        }
+
+        float combineMissing(float firstPass) {
+            return firstPass * queryWeight;
+        }
+
+        SimilarityScorer newScorer() {
+            return new SimilarityScorer(metric, options, query);
+        }
+    }
+
+    /** One window hit with its decoded vectors (null if the hit has no tokens). */
+    private static final class Candidate {
+        final ScoreDoc hit;
+        final float firstPass;
+        final TokenMatrix doc;
+        float upperBound;
+
+        Candidate(ScoreDoc hit, TokenMatrix doc) {
+            this.hit = hit;
+            this.firstPass = hit.score;
+            this.doc = doc;
         }
     }
 
@@ -69,13 +103,14 @@ final class MoverRescorer implements Rescorer {
         }
         ScoreDoc[] byDoc = Arrays.copyOf(hits, window);
         Arrays.sort(byDoc, Comparator.comparingInt(d -> d.doc));
-        SimilarityScorer scorer = new SimilarityScorer(ctx.metric, ctx.query);
+        SimilarityScorer scorer = ctx.newScorer();
         List<LeafReaderContext> leaves = searcher.getIndexReader().leaves();
         int leafIdx = -1;
         int endDoc = 0;
         LeafReaderContext leaf = null;
         BinaryDocValues values = null;
-        java.util.Set<Integer> rescored = new java.util.HashSet<>();
+        List<Candidate> candidates = new ArrayList<>(window);
+        Set<Integer> rescored = new HashSet<>();
         for (ScoreDoc hit : byDoc) {
             ctx.checkCancellation();
             while (hit.doc >= endDoc) {
@@ -83,20 +118,100 @@ final class MoverRescorer implements Rescorer {
                 endDoc = leaf.docBase + leaf.reader().maxDoc();
                 values = leaf.reader().getBinaryDocValues(ctx.field);
             }
-            SimilarityScorer.Result r = null;
+            TokenMatrix doc = null;
             if (values != null && values.advanceExact(hit.doc - leaf.docBase)) {
                 BytesRef value = MoverTokensFieldMapper.unwrapDocValue(values.binaryValue(), ctx.field);
-                r = scorer.score(value, ctx.field);
+                doc = scorer.decode(value, ctx.field);
             }
-            hit.score = ctx.combine(hit.score, r);
+            candidates.add(new Candidate(hit, doc));
             rescored.add(hit.doc);
+        }
+
+        int topK = ctx.options.topK();
+        boolean monotone = ctx.rescoreQueryWeight >= 0
+            && (ctx.scoreMode != MoverRescorerBuilder.ScoreMode.MULTIPLY || allNonNegative(candidates));
+        boolean prune = ctx.options.prune() && ctx.metric != MoverRescorerBuilder.MoverMetric.MAXSIM
+            && topK > 0 && topK < window && monotone;
+        int exact = 0;
+        int pruned = 0;
+        int notConverged = 0;
+        if (prune) {
+            PriorityQueue<Float> best = new PriorityQueue<>(topK);   // the top_k exact final scores, smallest on top
+            List<Candidate> open = new ArrayList<>();
+            for (Candidate c : candidates) {
+                if (c.doc == null) {
+                    c.hit.score = ctx.combineMissing(c.firstPass);
+                    offer(best, topK, c.hit.score);
+                } else {
+                    c.upperBound = ctx.combine(c.firstPass, scorer.scoreUpperBound(c.doc));
+                    open.add(c);
+                }
+            }
+            open.sort((a, b) -> Float.compare(b.upperBound, a.upperBound));
+            for (Candidate c : open) {
+                ctx.checkCancellation();
+                if (best.size() >= topK && c.upperBound < best.peek()) {
+                    c.hit.score = c.upperBound;   // below every exact top-k score: never shown as a top-k hit
+                    pruned++;
+                    continue;
+                }
+                SimilarityScorer.Result r = scorer.score(c.doc, 0, null, null);
+                exact++;
+                if (r.converged() == false) {
+                    notConverged++;
+                }
+                c.hit.score = ctx.combine(c.firstPass, r.score());
+                offer(best, topK, c.hit.score);
+            }
+        } else {
+            for (Candidate c : candidates) {
+                ctx.checkCancellation();
+                if (c.doc == null) {
+                    c.hit.score = ctx.combineMissing(c.firstPass);
+                } else {
+                    SimilarityScorer.Result r = scorer.score(c.doc, 0, null, null);
+                    exact++;
+                    if (r.converged() == false) {
+                        notConverged++;
+                    }
+                    c.hit.score = ctx.combine(c.firstPass, r.score());
+                }
+            }
         }
         for (int i = window; i < hits.length; i++) {
             hits[i].score *= ctx.queryWeight;
         }
         Arrays.sort(hits, BY_SCORE);
         ctx.setRescoredDocs(rescored);
+        ctx.models.countRescore(window, exact, pruned, notConverged);
         return topDocs;
+    }
+
+    private static boolean allNonNegative(List<Candidate> cs) {
+        for (Candidate c : cs) {
+            if (c.firstPass < 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static void offer(PriorityQueue<Float> best, int k, float score) {
+        if (best.size() < k) {
+            best.add(score);
+        } else if (score > best.peek()) {
+            best.poll();
+            best.add(score);
+        }
+    }
+
+    /** Scores one rescored hit again, with alignments; null when the hit has no value or no tokens. */
+    static SimilarityScorer.Result rescoreOne(Context ctx, LeafReaderContext leaf, int leafDoc, int alignments) throws IOException {
+        BinaryDocValues values = leaf.reader().getBinaryDocValues(ctx.field);
+        if (values == null || values.advanceExact(leafDoc) == false) {
+            return null;
+        }
+        return ctx.newScorer().score(MoverTokensFieldMapper.unwrapDocValue(values.binaryValue(), ctx.field), ctx.field, alignments);
     }
 
     @Override
@@ -114,19 +229,18 @@ final class MoverRescorer implements Rescorer {
         }
         List<LeafReaderContext> leaves = searcher.getIndexReader().leaves();
         LeafReaderContext leaf = leaves.get(ReaderUtil.subIndex(topLevelDocId, leaves));
-        BinaryDocValues values = leaf.reader().getBinaryDocValues(ctx.field);
-        if (values == null || values.advanceExact(topLevelDocId - leaf.docBase) == false) {
-            return Explanation.match(ctx.combine(first, null), "document has no [" + ctx.field + "] value", prim);
+        SimilarityScorer.Result r = rescoreOne(ctx, leaf, topLevelDocId - leaf.docBase, Math.max(3, ctx.options.alignments()));
+        if (r == null) {
+            return Explanation.match(ctx.combineMissing(first), "document has no tokens in [" + ctx.field + "]", prim);
         }
-        SimilarityScorer scorer = new SimilarityScorer(ctx.metric, ctx.query, 3);
-        SimilarityScorer.Result r = scorer.score(MoverTokensFieldMapper.unwrapDocValue(values.binaryValue(), ctx.field), ctx.field);
         List<Explanation> details = new ArrayList<>();
-        details.add(Explanation.match((float) r.distance(), ctx.metric + " distance"));
+        details.add(Explanation.match((float) r.distance(), ctx.metric == MoverRescorerBuilder.MoverMetric.MAXSIM
+            ? "maxsim (mean over query tokens of the max cosine)" : ctx.metric + " distance (" + ctx.options.solver() + ")"));
         for (String a : r.describeAlignments(ctx.query)) {
             details.add(Explanation.match(0f, a));
         }
         Explanation sec = Explanation.match((float) r.score() * ctx.rescoreQueryWeight,
             "mover " + ctx.metric + " similarity " + r.score() + " times rescore_query_weight " + ctx.rescoreQueryWeight, details);
-        return Explanation.match(ctx.combine(first, r), "score mode [" + ctx.scoreMode + "] combined:", prim, sec);
+        return Explanation.match(ctx.combine(first, r.score()), "score mode [" + ctx.scoreMode + "] combined:", prim, sec);
     }
 }

@@ -1,9 +1,15 @@
 package dev.mover.plugin;
 
+import org.apache.lucene.util.SetOnce;
 import org.elasticsearch.TransportVersion;
 import org.elasticsearch.TransportVersions;
 import org.elasticsearch.common.io.stream.StreamInput;
 import org.elasticsearch.common.io.stream.StreamOutput;
+import org.elasticsearch.action.ActionRequestValidationException;
+import org.elasticsearch.cluster.metadata.IndexMetadata;
+import org.elasticsearch.cluster.metadata.MappingMetadata;
+import org.elasticsearch.action.ResolvedIndices;
+import org.elasticsearch.search.builder.SearchSourceBuilder;
 import org.elasticsearch.index.mapper.MappedFieldType;
 import org.elasticsearch.index.query.QueryRewriteContext;
 import org.elasticsearch.index.query.SearchExecutionContext;
@@ -16,7 +22,11 @@ import org.elasticsearch.xcontent.XContentParser;
 
 import java.io.IOException;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.function.Supplier;
 
 /**
  * The {@code mover} rescorer: re-ranks the top {@code window_size} hits of any query by the optimal-transport
@@ -24,9 +34,15 @@ import java.util.Objects;
  *
  * <pre>
  * "rescore": { "window_size": 50,
- *   "mover": { "field": "body_tokens", "query_text": "...", "metric": "wrd",
+ *   "mover": { "field": "body_tokens", "query_text": "...", "metric": "wrd", "solver": "emd",
+ *              "sinkhorn": { "epsilon": 0.05, "epsilon_relative_to": "max_cost", "tolerance": 1e-6, "max_iterations": 1000 },
+ *              "prune": true, "alignments": 3, "text_field": "body",
  *              "query_weight": 0.0, "rescore_query_weight": 1.0, "score_mode": "total" } }
  * </pre>
+ *
+ * The coordinating node encodes {@code query_text} once, during query rewrite, with the model of {@code field} in each
+ * target index, and ships the vectors to the shards; shards never re-encode (a shard reached without them, which
+ * only happens for requests that skip the coordinator's rewrite, encodes through the node's cache).
  *
  * Scores: {@code wrd} gives {@code 1 - WRD} in [0, 1]; {@code wmd} gives {@code 1 / (1 + WMD)}; {@code maxsim} gives
  * {@code max(0, mean over query tokens of the max cosine)}. The final score combines them with the first-pass score
@@ -41,6 +57,16 @@ public final class MoverRescorerBuilder extends RescorerBuilder<MoverRescorerBui
     static final ParseField QUERY_WEIGHT = new ParseField("query_weight");
     static final ParseField RESCORE_QUERY_WEIGHT = new ParseField("rescore_query_weight");
     static final ParseField SCORE_MODE = new ParseField("score_mode");
+    static final ParseField SOLVER = new ParseField("solver");
+    static final ParseField SINKHORN = new ParseField("sinkhorn");
+    static final ParseField EPSILON = new ParseField("epsilon");
+    static final ParseField EPSILON_RELATIVE_TO = new ParseField("epsilon_relative_to");
+    static final ParseField TOLERANCE = new ParseField("tolerance");
+    static final ParseField MAX_ITERATIONS = new ParseField("max_iterations");
+    static final ParseField PRUNE = new ParseField("prune");
+    static final ParseField TOP_K = new ParseField("top_k");
+    static final ParseField ALIGNMENTS = new ParseField("alignments");
+    static final ParseField TEXT_FIELD = new ParseField("text_field");
 
     /** Which token-level similarity to compute. */
     public enum MoverMetric {
@@ -90,6 +116,28 @@ public final class MoverRescorerBuilder extends RescorerBuilder<MoverRescorerBui
         }
     }
 
+    /** The {@code sinkhorn} object, parsed into defaults first. */
+    private static final class SinkhornSpec {
+        double epsilon = RescoreOptions.DEFAULT.epsilon();
+        boolean relative = RescoreOptions.DEFAULT.epsilonRelative();
+        double tolerance = RescoreOptions.DEFAULT.tolerance();
+        int maxIterations = RescoreOptions.DEFAULT.maxIterations();
+    }
+
+    private static final ObjectParser<SinkhornSpec, Void> SINKHORN_PARSER = new ObjectParser<>("sinkhorn", SinkhornSpec::new);
+    static {
+        SINKHORN_PARSER.declareDouble((sk, v) -> sk.epsilon = v, EPSILON);
+        SINKHORN_PARSER.declareString((sk, v) -> {
+            switch (v) {
+                case "max_cost" -> sk.relative = true;
+                case "raw" -> sk.relative = false;
+                default -> throw new IllegalArgumentException("[epsilon_relative_to] must be one of [max_cost, raw] but was [" + v + "]");
+            }
+        }, EPSILON_RELATIVE_TO);
+        SINKHORN_PARSER.declareDouble((sk, v) -> sk.tolerance = v, TOLERANCE);
+        SINKHORN_PARSER.declareInt((sk, v) -> sk.maxIterations = v, MAX_ITERATIONS);
+    }
+
     private static final ObjectParser<MoverRescorerBuilder, Void> PARSER = new ObjectParser<>(NAME, MoverRescorerBuilder::new);
     static {
         PARSER.declareString(MoverRescorerBuilder::field, FIELD);
@@ -98,7 +146,15 @@ public final class MoverRescorerBuilder extends RescorerBuilder<MoverRescorerBui
         PARSER.declareFloat(MoverRescorerBuilder::queryWeight, QUERY_WEIGHT);
         PARSER.declareFloat(MoverRescorerBuilder::rescoreQueryWeight, RESCORE_QUERY_WEIGHT);
         PARSER.declareString((b, s) -> b.scoreMode(ScoreMode.parse(s)), SCORE_MODE);
+        PARSER.declareString((b, s) -> b.options = b.options.withSolver(RescoreOptions.Solver.parse(s)), SOLVER);
+        PARSER.declareObject((b, sk) -> b.options = b.options.withSinkhorn(sk.epsilon, sk.relative, sk.tolerance, sk.maxIterations),
+            SINKHORN_PARSER, SINKHORN);
+        PARSER.declareBoolean((b, v) -> b.options = b.options.withPrune(v), PRUNE);
+        PARSER.declareInt((b, v) -> b.options = b.options.withTopK(v), TOP_K);
+        PARSER.declareInt((b, v) -> b.options = b.options.withAlignments(v), ALIGNMENTS);
+        PARSER.declareString((b, v) -> b.options = b.options.withTextField(v), TEXT_FIELD);
     }
+
 
     private String field;
     private String queryText;
@@ -106,8 +162,27 @@ public final class MoverRescorerBuilder extends RescorerBuilder<MoverRescorerBui
     private float queryWeight = 0f;
     private float rescoreQueryWeight = 1f;
     private ScoreMode scoreMode = ScoreMode.TOTAL;
+    private RescoreOptions options = RescoreOptions.DEFAULT;
+    /** Query vectors per model, filled on the coordinating node during rewrite; null until then. */
+    private Map<String, WireQuery> queryVectors;
+    /** Set while the coordinator's asynchronous encoding is under way. */
+    private Supplier<Map<String, WireQuery>> pendingVectors;
 
     public MoverRescorerBuilder() {}
+
+    private MoverRescorerBuilder copy() {
+        MoverRescorerBuilder b = new MoverRescorerBuilder();
+        b.windowSize = windowSize;
+        b.field = field;
+        b.queryText = queryText;
+        b.metric = metric;
+        b.queryWeight = queryWeight;
+        b.rescoreQueryWeight = rescoreQueryWeight;
+        b.scoreMode = scoreMode;
+        b.options = options;
+        b.queryVectors = queryVectors;
+        return b;
+    }
 
     public MoverRescorerBuilder(StreamInput in) throws IOException {
         super(in);
@@ -117,6 +192,8 @@ public final class MoverRescorerBuilder extends RescorerBuilder<MoverRescorerBui
         queryWeight = in.readFloat();
         rescoreQueryWeight = in.readFloat();
         scoreMode = in.readEnum(ScoreMode.class);
+        options = new RescoreOptions(in);
+        queryVectors = in.readBoolean() ? in.readImmutableMap(StreamInput::readString, WireQuery::new) : null;
     }
 
     @Override
@@ -127,6 +204,14 @@ public final class MoverRescorerBuilder extends RescorerBuilder<MoverRescorerBui
         out.writeFloat(queryWeight);
         out.writeFloat(rescoreQueryWeight);
         out.writeEnum(scoreMode);
+        options.writeTo(out);
+        if (pendingVectors != null) {
+            throw new IllegalStateException("[mover] query vectors must be rewritten before the request is serialized");
+        }
+        out.writeBoolean(queryVectors != null);
+        if (queryVectors != null) {
+            out.writeMap(queryVectors, StreamOutput::writeString, (o, v) -> v.writeTo(o));
+        }
     }
 
     public static MoverRescorerBuilder fromXContent(XContentParser parser) throws IOException {
@@ -190,9 +275,91 @@ public final class MoverRescorerBuilder extends RescorerBuilder<MoverRescorerBui
         return TransportVersions.V_8_0_0;
     }
 
+    /**
+     * On the coordinating node: finds the model of {@code field} in every target index and encodes {@code query_text}
+     * once per model, off the network thread, as kNN's query vector builders do. Elsewhere (shards), a no-op.
+     */
     @Override
     public RescorerBuilder<MoverRescorerBuilder> rewrite(QueryRewriteContext ctx) {
-        return this;
+        if (queryVectors != null) {
+            return this;
+        }
+        if (pendingVectors != null) {
+            Map<String, WireQuery> done = pendingVectors.get();
+            if (done == null) {
+                return this;
+            }
+            MoverRescorerBuilder b = copy();
+            b.queryVectors = done;
+            return b;
+        }
+        ResolvedIndices resolved = ctx.getResolvedIndices();
+        if (resolved == null || ctx.convertToSearchExecutionContext() != null) {
+            return this;
+        }
+        TreeSet<String> models = new TreeSet<>();
+        for (IndexMetadata im : resolved.getConcreteLocalIndicesMetadata().values()) {
+            String model = modelOf(im.mapping(), field);
+            if (model != null) {
+                models.add(model);
+            }
+        }
+        if (models.isEmpty()) {
+            return this;   // the shards report a missing or mistyped field with a 400
+        }
+        ModelService service = ModelService.instance();
+        SetOnce<Map<String, WireQuery>> result = new SetOnce<>();
+        ctx.registerAsyncAction((client, listener) -> client.threadPool().generic().execute(() -> {
+            try {
+                Map<String, WireQuery> out = new TreeMap<>();
+                for (String model : models) {
+                    out.put(model, WireQuery.of(service.encodeQuery(model, queryText)));
+                }
+                result.set(out);
+                listener.onResponse(null);
+            } catch (Exception e) {
+                listener.onFailure(e);
+            }
+        }));
+        MoverRescorerBuilder b = copy();
+        b.pendingVectors = result::get;
+        return b;
+    }
+
+    /** The {@code model} of a {@code mover_tokens} field in a mapping, or null if the field is absent or of another type. */
+    @SuppressWarnings("unchecked")
+    static String modelOf(MappingMetadata mapping, String field) {
+        if (mapping == null) {
+            return null;
+        }
+        Map<String, Object> node = mapping.sourceAsMap();
+        for (String part : field.split("\\.")) {
+            Object props = node.get("properties");
+            if (props instanceof Map == false) {
+                return null;
+            }
+            Object next = ((Map<String, Object>) props).get(part);
+            if (next instanceof Map == false) {
+                return null;
+            }
+            node = (Map<String, Object>) next;
+        }
+        if (MoverTokensFieldMapper.CONTENT_TYPE.equals(node.get("type")) && node.get("model") instanceof String m) {
+            return m;
+        }
+        return null;
+    }
+
+    /** Remembers {@code from + size} as the pruning depth when the request does not give {@code top_k}. */
+    @Override
+    public ActionRequestValidationException validate(SearchSourceBuilder source, ActionRequestValidationException e) {
+        ActionRequestValidationException out = super.validate(source, e);
+        if (options.topK() == -1 && source != null) {
+            int from = Math.max(0, source.from());
+            int size = source.size() < 0 ? 10 : source.size();
+            options = options.withTopK(Math.max(1, from + size));
+        }
+        return out;
     }
 
     @Override
@@ -204,6 +371,21 @@ public final class MoverRescorerBuilder extends RescorerBuilder<MoverRescorerBui
         builder.field(QUERY_WEIGHT.getPreferredName(), queryWeight);
         builder.field(RESCORE_QUERY_WEIGHT.getPreferredName(), rescoreQueryWeight);
         builder.field(SCORE_MODE.getPreferredName(), scoreMode.toString());
+        builder.field(SOLVER.getPreferredName(), options.solver().toString());
+        builder.startObject(SINKHORN.getPreferredName());
+        builder.field(EPSILON.getPreferredName(), options.epsilon());
+        builder.field(EPSILON_RELATIVE_TO.getPreferredName(), options.epsilonRelative() ? "max_cost" : "raw");
+        builder.field(TOLERANCE.getPreferredName(), options.tolerance());
+        builder.field(MAX_ITERATIONS.getPreferredName(), options.maxIterations());
+        builder.endObject();
+        builder.field(PRUNE.getPreferredName(), options.prune());
+        if (options.topK() != -1) {
+            builder.field(TOP_K.getPreferredName(), options.topK());
+        }
+        builder.field(ALIGNMENTS.getPreferredName(), options.alignments());
+        if (options.textField() != null) {
+            builder.field(TEXT_FIELD.getPreferredName(), options.textField());
+        }
         builder.endObject();
     }
 
@@ -224,8 +406,20 @@ public final class MoverRescorerBuilder extends RescorerBuilder<MoverRescorerBui
                 + "] but is [" + ft.typeName() + "]");
         }
         MoverTokensFieldMapper.FieldType tokensType = (MoverTokensFieldMapper.FieldType) ft;
-        ModelService.QueryVectors query = models.encodeQuery(tokensType.model(), queryText);
-        return new MoverRescorer.Context(windowSize, field, metric, queryWeight, rescoreQueryWeight, scoreMode, query, models);
+        int maxIterations = models.maxSinkhornIterations();
+        if (options.solver() == RescoreOptions.Solver.SINKHORN && options.maxIterations() > maxIterations) {
+            throw new IllegalArgumentException("[sinkhorn.max_iterations] is [" + options.maxIterations() + "] but the limit is ["
+                + maxIterations + "] (node setting [" + MoverSettings.MAX_SINKHORN_ITERATIONS.getKey() + "])");
+        }
+        ModelService.QueryVectors query;
+        WireQuery shipped = queryVectors == null ? null : queryVectors.get(tokensType.model());
+        if (shipped != null) {
+            query = shipped.toQueryVectors(queryText);
+            models.countShippedQuery();
+        } else {
+            query = models.encodeQuery(tokensType.model(), queryText);
+        }
+        return new MoverRescorer.Context(windowSize, field, metric, queryWeight, rescoreQueryWeight, scoreMode, options, query, models);
     }
 
     @Override
@@ -235,12 +429,13 @@ public final class MoverRescorerBuilder extends RescorerBuilder<MoverRescorerBui
         }
         MoverRescorerBuilder o = (MoverRescorerBuilder) obj;
         return Objects.equals(field, o.field) && Objects.equals(queryText, o.queryText) && metric == o.metric
-            && queryWeight == o.queryWeight && rescoreQueryWeight == o.rescoreQueryWeight && scoreMode == o.scoreMode;
+            && queryWeight == o.queryWeight && rescoreQueryWeight == o.rescoreQueryWeight && scoreMode == o.scoreMode
+            && options.equals(o.options) && Objects.equals(queryVectors, o.queryVectors);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(super.hashCode(), field, queryText, metric, queryWeight, rescoreQueryWeight, scoreMode);
+        return Objects.hash(super.hashCode(), field, queryText, metric, queryWeight, rescoreQueryWeight, scoreMode, options);
     }
 
     String field() {

@@ -32,6 +32,10 @@ public final class MoverSettings {
     public static final Setting<Integer> MAX_WINDOW_SIZE = Setting.intSetting(
         "mover.rescore.max_window_size", 500, 1, 10_000, Property.NodeScope, Property.Dynamic);
 
+    /** Largest {@code sinkhorn.max_iterations} a request may ask for. */
+    public static final Setting<Integer> MAX_SINKHORN_ITERATIONS = Setting.intSetting(
+        "mover.rescore.max_sinkhorn_iterations", 10_000, 1, 1_000_000, Property.NodeScope, Property.Dynamic);
+
     /** Most tokens a {@code query_text} may encode to; longer queries are rejected with a 400. */
     public static final Setting<Integer> MAX_QUERY_TOKENS = Setting.intSetting(
         "mover.max_query_tokens", 256, 1, 4096, Property.NodeScope, Property.Dynamic);
@@ -53,7 +57,7 @@ public final class MoverSettings {
         "mover.summarize.max_sentences", 50, 1, 1000, Property.NodeScope, Property.Dynamic);
 
     public static List<Setting<?>> all() {
-        return List.of(MODEL_PATH, INTRA_OP_THREADS, MAX_WINDOW_SIZE, MAX_QUERY_TOKENS, MAX_DOC_TOKENS,
+        return List.of(MODEL_PATH, INTRA_OP_THREADS, MAX_WINDOW_SIZE, MAX_SINKHORN_ITERATIONS, MAX_QUERY_TOKENS, MAX_DOC_TOKENS,
             SUMMARIZE_MAX_CHARS, SUMMARIZE_MAX_HITS, SUMMARIZE_MAX_SENTENCES);
     }
 }

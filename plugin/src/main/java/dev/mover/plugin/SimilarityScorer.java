@@ -5,6 +5,7 @@ import dev.mover.scoring.Alignment;
 import dev.mover.scoring.Metric;
 import dev.mover.scoring.OtResult;
 import dev.mover.scoring.OtScorer;
+import dev.mover.scoring.Solver;
 import dev.mover.scoring.TokenMatrix;
 
 import org.apache.lucene.util.BytesRef;
@@ -22,10 +23,12 @@ final class SimilarityScorer {
     private final ModelService.QueryVectors query;
     private final OtScorer scorer;
     private final OtScorer.Prepared prepared;
-    private final int alignments;
 
-    /** One hit's similarity ({@code score} is non-negative, larger is better) and the raw distance. */
-    record Result(double score, double distance, List<Alignment> alignments, int[] docStarts, int[] docEnds) {
+    /**
+     * One hit's similarity ({@code score}: non-negative, larger is better) and the raw value behind it (the transport
+     * distance, or for maxSim the mean max cosine).
+     */
+    record Result(double score, double distance, boolean converged, List<Alignment> alignments, int[] docStarts, int[] docEnds) {
         List<String> describeAlignments(ModelService.QueryVectors q) {
             List<String> out = new ArrayList<>();
             for (Alignment a : alignments) {
@@ -36,20 +39,27 @@ final class SimilarityScorer {
         }
     }
 
-    SimilarityScorer(MoverRescorerBuilder.MoverMetric metric, ModelService.QueryVectors query) {
-        this(metric, query, 0);
-    }
-
-    SimilarityScorer(MoverRescorerBuilder.MoverMetric metric, ModelService.QueryVectors query, int alignments) {
+    SimilarityScorer(MoverRescorerBuilder.MoverMetric metric, RescoreOptions options, ModelService.QueryVectors query) {
         this.metric = metric;
         this.query = query;
-        this.alignments = alignments;
-        this.scorer = OtScorer.builder(metric == MoverRescorerBuilder.MoverMetric.WMD ? Metric.WMD : Metric.WRD).build();
+        OtScorer.Builder b = OtScorer.builder(metric == MoverRescorerBuilder.MoverMetric.WMD ? Metric.WMD : Metric.WRD);
+        if (options.solver() == RescoreOptions.Solver.SINKHORN) {
+            b.solver(Solver.SINKHORN)
+                .sinkhornEpsilon(options.epsilon(), options.epsilonRelative())
+                .sinkhornTolerance(options.tolerance())
+                .sinkhornMaxIterations(options.maxIterations());
+        }
+        this.scorer = b.build();
         this.prepared = scorer.prepareQuery(query.matrix(), null);
     }
 
-    /** Returns null for a document whose value holds no tokens (empty text). */
-    Result score(BytesRef value, String field) {
+    /** Decodes one stored value; null when it holds no tokens (empty text). */
+    TokenMatrix decode(BytesRef value, String field) {
+        TokenVectorCodec.Decoded d = decodeRaw(value, field);
+        return d.tokens() == 0 ? null : TokenMatrix.of(d.vectors(), d.tokens(), d.dims());
+    }
+
+    TokenVectorCodec.Decoded decodeRaw(BytesRef value, String field) {
         TokenVectorCodec.Decoded d;
         try {
             d = TokenVectorCodec.decode(value.bytes, value.offset, value.length);
@@ -60,15 +70,33 @@ final class SimilarityScorer {
             throw new IllegalArgumentException("[" + field + "] was encoded by another model than [" + query.model()
                 + "] that encoded [query_text]");
         }
+        return d;
+    }
+
+    /** An upper bound of {@link Result#score()} from the WCD / RWMD lower bounds; +inf where no bound applies. */
+    double scoreUpperBound(TokenMatrix doc) {
+        if (metric == MoverRescorerBuilder.MoverMetric.MAXSIM) {
+            return Double.POSITIVE_INFINITY;
+        }
+        double lb = scorer.lowerBound(prepared, doc);
+        return metric == MoverRescorerBuilder.MoverMetric.WRD ? Math.max(0.0, 1.0 - lb) : 1.0 / (1.0 + lb);
+    }
+
+    Result score(TokenMatrix doc, int alignments, int[] starts, int[] ends) {
+        if (metric == MoverRescorerBuilder.MoverMetric.MAXSIM) {
+            double m = scorer.maxSim(prepared, doc);
+            return new Result(Math.max(0.0, m), m, true, List.of(), starts, ends);
+        }
+        OtResult r = scorer.score(prepared, doc, null, alignments);
+        return new Result(Math.max(0.0, r.similarity()), r.distance(), r.converged(), r.alignments(), starts, ends);
+    }
+
+    /** Decodes and scores; null for a value without tokens. */
+    Result score(BytesRef value, String field, int alignments) {
+        TokenVectorCodec.Decoded d = decodeRaw(value, field);
         if (d.tokens() == 0) {
             return null;
         }
-        TokenMatrix doc = TokenMatrix.of(d.vectors(), d.tokens(), d.dims());
-        if (metric == MoverRescorerBuilder.MoverMetric.MAXSIM) {
-            double m = scorer.maxSim(prepared, doc);
-            return new Result(Math.max(0.0, m), 1.0 - m, List.of(), d.starts(), d.ends());
-        }
-        OtResult r = scorer.score(prepared, doc, null, alignments);
-        return new Result(Math.max(0.0, r.similarity()), r.distance(), r.alignments(), d.starts(), d.ends());
+        return score(TokenMatrix.of(d.vectors(), d.tokens(), d.dims()), alignments, d.starts(), d.ends());
     }
 }

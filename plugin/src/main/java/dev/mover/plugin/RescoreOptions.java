@@ -1,0 +1,97 @@
+package dev.mover.plugin;
+
+import org.elasticsearch.common.io.stream.StreamInput;
+import org.elasticsearch.common.io.stream.StreamOutput;
+import org.elasticsearch.common.io.stream.Writeable;
+
+import java.io.IOException;
+import java.util.Locale;
+
+/**
+ * Solver options of one {@code mover} rescorer: which solver, its Sinkhorn parameters, pruning and explanations.
+ * Immutable; parsed by {@link MoverRescorerBuilder}.
+ */
+record RescoreOptions(Solver solver, double epsilon, boolean epsilonRelative, double tolerance, int maxIterations,
+                      boolean prune, int topK, int alignments, String textField) implements Writeable {
+
+    static final RescoreOptions DEFAULT = new RescoreOptions(Solver.EMD, 0.05, true, 1e-6, 1000, true, -1, 0, null);
+
+    /** Transport solver. */
+    enum Solver {
+        EMD, SINKHORN;
+
+        static Solver parse(String s) {
+            for (Solver v : values()) {
+                if (v.name().toLowerCase(Locale.ROOT).equals(s)) {
+                    return v;
+                }
+            }
+            throw new IllegalArgumentException("[solver] must be one of [emd, sinkhorn] but was [" + s + "]");
+        }
+
+        @Override
+        public String toString() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    RescoreOptions {
+        if (Double.isFinite(epsilon) == false || epsilon <= 0) {
+            throw new IllegalArgumentException("[sinkhorn.epsilon] must be positive and finite but was [" + epsilon + "]");
+        }
+        if (Double.isFinite(tolerance) == false || tolerance <= 0) {
+            throw new IllegalArgumentException("[sinkhorn.tolerance] must be positive and finite but was [" + tolerance + "]");
+        }
+        if (maxIterations < 1) {
+            throw new IllegalArgumentException("[sinkhorn.max_iterations] must be at least [1] but was [" + maxIterations + "]");
+        }
+        if (alignments < 0 || alignments > 100) {
+            throw new IllegalArgumentException("[alignments] must be between [0] and [100] but was [" + alignments + "]");
+        }
+        if (topK != -1 && topK < 1) {
+            throw new IllegalArgumentException("[top_k] must be at least [1] but was [" + topK + "]");
+        }
+    }
+
+    RescoreOptions(StreamInput in) throws IOException {
+        this(in.readEnum(Solver.class), in.readDouble(), in.readBoolean(), in.readDouble(), in.readVInt(), in.readBoolean(),
+            in.readInt(), in.readVInt(), in.readOptionalString());
+    }
+
+    @Override
+    public void writeTo(StreamOutput out) throws IOException {
+        out.writeEnum(solver);
+        out.writeDouble(epsilon);
+        out.writeBoolean(epsilonRelative);
+        out.writeDouble(tolerance);
+        out.writeVInt(maxIterations);
+        out.writeBoolean(prune);
+        out.writeInt(topK);
+        out.writeVInt(alignments);
+        out.writeOptionalString(textField);
+    }
+
+    RescoreOptions withSolver(Solver s) {
+        return new RescoreOptions(s, epsilon, epsilonRelative, tolerance, maxIterations, prune, topK, alignments, textField);
+    }
+
+    RescoreOptions withSinkhorn(double eps, boolean rel, double tol, int maxIt) {
+        return new RescoreOptions(solver, eps, rel, tol, maxIt, prune, topK, alignments, textField);
+    }
+
+    RescoreOptions withPrune(boolean p) {
+        return new RescoreOptions(solver, epsilon, epsilonRelative, tolerance, maxIterations, p, topK, alignments, textField);
+    }
+
+    RescoreOptions withTopK(int k) {
+        return new RescoreOptions(solver, epsilon, epsilonRelative, tolerance, maxIterations, prune, k, alignments, textField);
+    }
+
+    RescoreOptions withAlignments(int a) {
+        return new RescoreOptions(solver, epsilon, epsilonRelative, tolerance, maxIterations, prune, topK, a, textField);
+    }
+
+    RescoreOptions withTextField(String f) {
+        return new RescoreOptions(solver, epsilon, epsilonRelative, tolerance, maxIterations, prune, topK, alignments, f);
+    }
+}
