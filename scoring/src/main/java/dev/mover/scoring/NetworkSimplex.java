@@ -174,7 +174,7 @@ public final class NetworkSimplex {
             planFlow = new double[cap];
         }
         if (flowDirty) {
-            java.util.Arrays.fill(flow, 0, arcs, 0.0);
+            java.util.Arrays.fill(flow, 0.0);
             flowDirty = false;
         }
     }
@@ -509,8 +509,11 @@ public final class NetworkSimplex {
         double residual = 0;
         for (int u = 0; u < nodeNum; u++) {
             residual = Math.max(residual, Math.abs(flow[arcNum + u]));
+            // artificial slots become real arcs of a later, larger problem: leave the buffer all zero
+            flow[arcNum + u] = 0;
         }
         if (residual > 1e-12 * total) {
+            flowDirty = true;
             throw new IllegalStateException(String.format(Locale.ROOT,
                 "[mover] network simplex: infeasible, artificial flow [%s] remains", residual));
         }

@@ -45,6 +45,7 @@ public final class OtScorer {
     private double[] cost = new double[0];
     private double[] colMin = new double[0];
     private double[] sims = new double[0];
+    private double[] queryUnit = new double[0];
     private int[] topIdx = new int[0];
     private double[] topVal = new double[0];
 
@@ -160,8 +161,8 @@ public final class OtScorer {
 
     /**
      * A query resolved once for many documents: masses, the active (positive-mass) token rows in double precision
-     * (raw for WMD, unit-normalised for WRD), the mass-weighted centroid for WCD, and unit vectors for maxSim.
-     * Immutable.
+     * (raw for WMD, unit-normalised for WRD), the mass-weighted centroid for WCD, and all rows with their norms for
+     * maxSim. Immutable (its arrays are never written after construction).
      */
     public static final class Prepared {
         final Metric metric;
@@ -174,11 +175,11 @@ public final class OtScorer {
         final double[] data;
         final double[] centroid;
         final int unitCount;
-        final int[] unitIndex;
-        final double[] unit;
+        final double[] raw;
+        final double[] norms;
 
         private Prepared(Metric metric, MassRule massRule, int rows, int dims, int active, int[] index, double[] mass,
-                         double[] data, double[] centroid, int unitCount, int[] unitIndex, double[] unit) {
+                         double[] data, double[] centroid, int unitCount, double[] raw, double[] norms) {
             this.metric = metric;
             this.massRule = massRule;
             this.rows = rows;
@@ -189,8 +190,8 @@ public final class OtScorer {
             this.data = data;
             this.centroid = centroid;
             this.unitCount = unitCount;
-            this.unitIndex = unitIndex;
-            this.unit = unit;
+            this.raw = raw;
+            this.norms = norms;
         }
 
         /** Number of query tokens as given. */
@@ -239,30 +240,26 @@ public final class OtScorer {
         int[] index = new int[n];
         int active = resolveMasses("query", raw, n, d, weightsOrNull, norms, massAll, index);
         double[] mass = new double[active];
-        double[] data = new double[active * d];
+        boolean reuseRaw = metric == Metric.WMD && active == n;
+        double[] data = reuseRaw ? raw : new double[active * d];
         double[] centroid = new double[d];
         for (int k = 0; k < active; k++) {
             int t = index[k];
             mass[k] = massAll[t];
-            fillRow(raw, t, d, norms[t], data, k);
+            if (!reuseRaw) {
+                fillRow(raw, t, d, norms[t], data, k);
+            }
             for (int c = 0; c < d; c++) {
                 centroid[c] += mass[k] * data[k * d + c];
             }
         }
-        int unitCount = 0;
-        int[] unitIndex = new int[n];
-        double[] unit = new double[n * d];
+        int nonZero = 0;
         for (int t = 0; t < n; t++) {
             if (norms[t] > 0) {
-                double inv = 1.0 / norms[t];
-                for (int c = 0; c < d; c++) {
-                    unit[unitCount * d + c] = raw[t * d + c] * inv;
-                }
-                unitIndex[unitCount++] = t;
+                nonZero++;
             }
         }
-        return new Prepared(metric, massRule, n, d, active, trim(index, active), mass, data, centroid, unitCount,
-            trim(unitIndex, unitCount), unit.length == unitCount * d ? unit : java.util.Arrays.copyOf(unit, unitCount * d));
+        return new Prepared(metric, massRule, n, d, active, trim(index, active), mass, data, centroid, nonZero, raw, norms);
     }
 
     private static int[] trim(int[] a, int len) {
@@ -722,8 +719,18 @@ public final class OtScorer {
             throw new IllegalArgumentException("[mover] document has no token with non-zero norm, maxSim is undefined");
         }
         int n = q.unitCount;
+        queryUnit = ArraysUtil.grow(queryUnit, n * d);
+        for (int t = 0, k = 0; t < q.rows; t++) {
+            if (q.norms[t] > 0) {
+                double inv = 1.0 / q.norms[t];
+                for (int c = 0; c < d; c++) {
+                    queryUnit[k * d + c] = q.raw[t * d + c] * inv;
+                }
+                k++;
+            }
+        }
         sims = ArraysUtil.grow(sims, n * m);
-        kernels.dot(q.unit, n, docRows, m, d, sims);
+        kernels.dot(queryUnit, n, docRows, m, d, sims);
         double total = 0;
         for (int i = 0; i < n; i++) {
             double best = Double.NEGATIVE_INFINITY;

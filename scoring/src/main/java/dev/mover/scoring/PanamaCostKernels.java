@@ -1,7 +1,6 @@
 package dev.mover.scoring;
 
 import jdk.incubator.vector.DoubleVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -38,6 +37,7 @@ final class PanamaCostKernels implements CostKernels {
     }
 
     private static void kernel(double[] x, int n, double[] y, int m, int d, double[] out, boolean euclid) {
+        final double[] lanes = new double[S.length()];
         for (int jc = 0; jc < m; jc += Y_CHUNK) {
             int jEnd = Math.min(m, jc + Y_CHUNK);
             int i = 0;
@@ -45,26 +45,26 @@ final class PanamaCostKernels implements CostKernels {
                 int j = jc;
                 for (; j + 2 < jEnd; j += 3) {
                     if (euclid) {
-                        euclid4x3(x, i, y, j, m, d, out);
+                        euclid4x3(x, i, y, j, m, d, out, lanes);
                     } else {
-                        dot4x3(x, i, y, j, m, d, out);
+                        dot4x3(x, i, y, j, m, d, out, lanes);
                     }
                 }
                 for (; j < jEnd; j++) {
                     for (int r = i; r < i + 4; r++) {
-                        out[r * m + j] = euclid ? Math.sqrt(sqDist(x, r * d, y, j * d, d)) : dot(x, r * d, y, j * d, d);
+                        out[r * m + j] = euclid ? Math.sqrt(sqDist(x, r * d, y, j * d, d, lanes)) : dotPair(x, r * d, y, j * d, d, lanes);
                     }
                 }
             }
             for (; i < n; i++) {
                 for (int j = jc; j < jEnd; j++) {
-                    out[i * m + j] = euclid ? Math.sqrt(sqDist(x, i * d, y, j * d, d)) : dot(x, i * d, y, j * d, d);
+                    out[i * m + j] = euclid ? Math.sqrt(sqDist(x, i * d, y, j * d, d, lanes)) : dotPair(x, i * d, y, j * d, d, lanes);
                 }
             }
         }
     }
 
-    private static void dot4x3(double[] x, int i, double[] y, int j, int m, int d, double[] out) {
+    private static void dot4x3(double[] x, int i, double[] y, int j, int m, int d, double[] out, double[] lanes) {
         final int x0 = i * d, x1 = x0 + d, x2 = x1 + d, x3 = x2 + d;
         final int y0 = j * d, y1 = y0 + d, y2 = y1 + d;
         DoubleVector a00 = DoubleVector.zero(S), a01 = DoubleVector.zero(S), a02 = DoubleVector.zero(S);
@@ -94,12 +94,12 @@ final class PanamaCostKernels implements CostKernels {
             a31 = v.fma(b1, a31);
             a32 = v.fma(b2, a32);
         }
-        double s00 = a00.reduceLanes(VectorOperators.ADD), s01 = a01.reduceLanes(VectorOperators.ADD);
-        double s02 = a02.reduceLanes(VectorOperators.ADD), s10 = a10.reduceLanes(VectorOperators.ADD);
-        double s11 = a11.reduceLanes(VectorOperators.ADD), s12 = a12.reduceLanes(VectorOperators.ADD);
-        double s20 = a20.reduceLanes(VectorOperators.ADD), s21 = a21.reduceLanes(VectorOperators.ADD);
-        double s22 = a22.reduceLanes(VectorOperators.ADD), s30 = a30.reduceLanes(VectorOperators.ADD);
-        double s31 = a31.reduceLanes(VectorOperators.ADD), s32 = a32.reduceLanes(VectorOperators.ADD);
+        double s00 = sum(a00, lanes), s01 = sum(a01, lanes);
+        double s02 = sum(a02, lanes), s10 = sum(a10, lanes);
+        double s11 = sum(a11, lanes), s12 = sum(a12, lanes);
+        double s20 = sum(a20, lanes), s21 = sum(a21, lanes);
+        double s22 = sum(a22, lanes), s30 = sum(a30, lanes);
+        double s31 = sum(a31, lanes), s32 = sum(a32, lanes);
         for (int k = bound; k < d; k++) {
             double b0 = y[y0 + k], b1 = y[y1 + k], b2 = y[y2 + k];
             double v = x[x0 + k];
@@ -137,7 +137,7 @@ final class PanamaCostKernels implements CostKernels {
         out[o + 2] = s32;
     }
 
-    private static void euclid4x3(double[] x, int i, double[] y, int j, int m, int d, double[] out) {
+    private static void euclid4x3(double[] x, int i, double[] y, int j, int m, int d, double[] out, double[] lanes) {
         final int x0 = i * d, x1 = x0 + d, x2 = x1 + d, x3 = x2 + d;
         final int y0 = j * d, y1 = y0 + d, y2 = y1 + d;
         DoubleVector a00 = DoubleVector.zero(S), a01 = DoubleVector.zero(S), a02 = DoubleVector.zero(S);
@@ -179,12 +179,12 @@ final class PanamaCostKernels implements CostKernels {
             t = v.sub(b2);
             a32 = t.fma(t, a32);
         }
-        double s00 = a00.reduceLanes(VectorOperators.ADD), s01 = a01.reduceLanes(VectorOperators.ADD);
-        double s02 = a02.reduceLanes(VectorOperators.ADD), s10 = a10.reduceLanes(VectorOperators.ADD);
-        double s11 = a11.reduceLanes(VectorOperators.ADD), s12 = a12.reduceLanes(VectorOperators.ADD);
-        double s20 = a20.reduceLanes(VectorOperators.ADD), s21 = a21.reduceLanes(VectorOperators.ADD);
-        double s22 = a22.reduceLanes(VectorOperators.ADD), s30 = a30.reduceLanes(VectorOperators.ADD);
-        double s31 = a31.reduceLanes(VectorOperators.ADD), s32 = a32.reduceLanes(VectorOperators.ADD);
+        double s00 = sum(a00, lanes), s01 = sum(a01, lanes);
+        double s02 = sum(a02, lanes), s10 = sum(a10, lanes);
+        double s11 = sum(a11, lanes), s12 = sum(a12, lanes);
+        double s20 = sum(a20, lanes), s21 = sum(a21, lanes);
+        double s22 = sum(a22, lanes), s30 = sum(a30, lanes);
+        double s31 = sum(a31, lanes), s32 = sum(a32, lanes);
         for (int k = bound; k < d; k++) {
             double b0 = y[y0 + k], b1 = y[y1 + k], b2 = y[y2 + k];
             double v = x[x0 + k];
@@ -223,15 +223,29 @@ final class PanamaCostKernels implements CostKernels {
         out[o + 2] = Math.sqrt(s32);
     }
 
+    /**
+     * Sum of the lanes in a fixed order. {@code reduceLanes(ADD)} leaves the order unspecified, and the interpreted
+     * fallback and the JIT intrinsic do differ, which made the same pair score differently by an ulp depending on
+     * JIT state; scores must be deterministic.
+     */
+    private static double sum(DoubleVector v, double[] lanes) {
+        v.intoArray(lanes, 0);
+        double s = 0;
+        for (int l = 0; l < lanes.length; l++) {
+            s += lanes[l];
+        }
+        return s;
+    }
+
     /** One pair, vectorised over d (edges of the blocking). */
-    private static double sqDist(double[] x, int xo, double[] y, int yo, int d) {
+    private static double sqDist(double[] x, int xo, double[] y, int yo, int d, double[] lanes) {
         DoubleVector acc = DoubleVector.zero(S);
         int bound = S.loopBound(d);
         for (int k = 0; k < bound; k += S.length()) {
             DoubleVector t = DoubleVector.fromArray(S, x, xo + k).sub(DoubleVector.fromArray(S, y, yo + k));
             acc = t.fma(t, acc);
         }
-        double s = acc.reduceLanes(VectorOperators.ADD);
+        double s = sum(acc, lanes);
         for (int k = bound; k < d; k++) {
             double t = x[xo + k] - y[yo + k];
             s += t * t;
@@ -239,13 +253,13 @@ final class PanamaCostKernels implements CostKernels {
         return s;
     }
 
-    private static double dot(double[] x, int xo, double[] y, int yo, int d) {
+    private static double dotPair(double[] x, int xo, double[] y, int yo, int d, double[] lanes) {
         DoubleVector acc = DoubleVector.zero(S);
         int bound = S.loopBound(d);
         for (int k = 0; k < bound; k += S.length()) {
             acc = DoubleVector.fromArray(S, x, xo + k).fma(DoubleVector.fromArray(S, y, yo + k), acc);
         }
-        double s = acc.reduceLanes(VectorOperators.ADD);
+        double s = sum(acc, lanes);
         for (int k = bound; k < d; k++) {
             s += x[xo + k] * y[yo + k];
         }

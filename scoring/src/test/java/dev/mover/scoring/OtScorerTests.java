@@ -139,6 +139,53 @@ class OtScorerTests {
     }
 
     @Test
+    void testPrepared_whenSharedByScorersOnSeveralThreads_thenSameResultsAsSequential() throws Exception {
+        Random r = new Random(12);
+        int d = 48;
+        OtScorer seq = OtScorer.builder(Metric.WRD).build();
+        OtScorer.Prepared p = seq.prepareQuery(TokenMatrix.ofDoubles(RandomInstances.normal(r, 20, d), 20, d), null);
+        TokenMatrix[] docs = new TokenMatrix[30];
+        double[] expected = new double[docs.length];
+        for (int t = 0; t < docs.length; t++) {
+            int m = 1 + r.nextInt(40);
+            docs[t] = TokenMatrix.ofDoubles(RandomInstances.normal(r, m, d), m, d);
+            expected[t] = seq.score(p, docs[t], null, 0).distance();
+        }
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+        try {
+            List<java.util.concurrent.Future<double[]>> futures = new java.util.ArrayList<>();
+            for (int w = 0; w < 4; w++) {
+                futures.add(pool.submit(() -> {
+                    OtScorer own = OtScorer.builder(Metric.WRD).build();
+                    double[] got = new double[docs.length];
+                    for (int rep = 0; rep < 5; rep++) {
+                        for (int t = 0; t < docs.length; t++) {
+                            got[t] = own.score(p, docs[t], null, 0).distance();
+                        }
+                    }
+                    return got;
+                }));
+            }
+            for (java.util.concurrent.Future<double[]> f : futures) {
+                org.junit.jupiter.api.Assertions.assertArrayEquals(expected, f.get(), 0.0);
+            }
+        } finally {
+            pool.shutdown();
+        }
+    }
+
+    @Test
+    void testMaxSim_whenExplicitZeroWeightToken_thenTokenStillCounts() {
+        // maxSim ignores masses: a token with weight 0 takes no part in OT but still has a direction
+        double[] q = {1, 0, 0, 1};
+        double[] doc = {1, 0};
+        OtScorer s = OtScorer.builder(Metric.WMD).massRule(MassRule.EXPLICIT).build();
+        OtScorer.Prepared p = s.prepareQuery(TokenMatrix.ofDoubles(q, 2, 2), new double[] {1, 0});
+        assertEquals(1, p.activeTokens());
+        assertEquals(0.5, s.maxSim(p, TokenMatrix.ofDoubles(doc, 1, 2)), 1e-15);
+    }
+
+    @Test
     void testSimilarity_whenWmd_thenOneOverOnePlusDistance() {
         OtScorer s = OtScorer.builder(Metric.WMD).build();
         OtResult res = s.score(s.prepareQuery(TokenMatrix.ofDoubles(new double[] {0, 0}, 1, 2), null),
