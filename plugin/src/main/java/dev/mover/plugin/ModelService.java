@@ -55,6 +55,7 @@ public final class ModelService implements Closeable {
     private final java.util.concurrent.atomic.LongAdder unconverged = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder docsEncoded = new java.util.concurrent.atomic.LongAdder();
     private volatile int maxSinkhornIterations;
+    private volatile org.elasticsearch.common.breaker.CircuitBreaker requestBreaker;
     private volatile int maxWindowSize;
     private volatile int maxQueryTokens;
     private volatile int summarizeMaxChars;
@@ -176,6 +177,15 @@ public final class ModelService implements Closeable {
 
     int maxWindowSize() {
         return maxWindowSize;
+    }
+
+    void setRequestBreaker(org.elasticsearch.common.breaker.CircuitBreaker breaker) {
+        this.requestBreaker = breaker;
+    }
+
+    /** The node's request circuit breaker, against which rescoring accounts its vectors and cost matrices; may be null. */
+    org.elasticsearch.common.breaker.CircuitBreaker requestBreaker() {
+        return requestBreaker;
     }
 
     int maxSinkhornIterations() {

@@ -39,6 +39,13 @@ public class MoverPlugin extends Plugin implements MapperPlugin, IngestPlugin, S
     }
 
     @Override
+    public Collection<?> createComponents(PluginServices services) {
+        models.setRequestBreaker(services.indicesService().getCircuitBreakerService()
+            .getBreaker(org.elasticsearch.common.breaker.CircuitBreaker.REQUEST));
+        return List.of();
+    }
+
+    @Override
     public List<Setting<?>> getSettings() {
         return MoverSettings.all();
     }

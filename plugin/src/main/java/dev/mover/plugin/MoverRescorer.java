@@ -10,6 +10,7 @@ import org.apache.lucene.search.IndexSearcher;
 import org.apache.lucene.search.ScoreDoc;
 import org.apache.lucene.search.TopDocs;
 import org.apache.lucene.util.BytesRef;
+import org.elasticsearch.common.breaker.CircuitBreaker;
 import org.elasticsearch.search.rescore.RescoreContext;
 import org.elasticsearch.search.rescore.Rescorer;
 
@@ -111,6 +112,10 @@ final class MoverRescorer implements Rescorer {
         BinaryDocValues values = null;
         List<Candidate> candidates = new ArrayList<>(window);
         Set<Integer> rescored = new HashSet<>();
+        CircuitBreaker breaker = ctx.models.requestBreaker();
+        long accounted = 0;
+        long maxWorkspace = 0;
+        try {
         for (ScoreDoc hit : byDoc) {
             ctx.checkCancellation();
             while (hit.doc >= endDoc) {
@@ -122,6 +127,18 @@ final class MoverRescorer implements Rescorer {
             if (values != null && values.advanceExact(hit.doc - leaf.docBase)) {
                 BytesRef value = MoverTokensFieldMapper.unwrapDocValue(values.binaryValue(), ctx.field);
                 doc = scorer.decode(value, ctx.field);
+                if (doc != null && breaker != null) {
+                    // the decoded vectors stay alive for the whole rescore; the solver's workspace (cost matrix,
+                    // plan, potentials) is reused, so only its largest size counts
+                    long bytes = (long) doc.rows() * doc.dims() * Float.BYTES;
+                    long workspace = workspaceBytes(doc.rows(), ctx.query.matrix().rows());
+                    if (workspace > maxWorkspace) {
+                        bytes += workspace - maxWorkspace;
+                        maxWorkspace = workspace;
+                    }
+                    breaker.addEstimateBytesAndMaybeBreak(bytes, "mover_rescore");
+                    accounted += bytes;
+                }
             }
             candidates.add(new Candidate(hit, doc));
             rescored.add(hit.doc);
@@ -185,6 +202,17 @@ final class MoverRescorer implements Rescorer {
         ctx.setRescoredDocs(rescored);
         ctx.models.countRescore(window, exact, pruned, notConverged);
         return topDocs;
+        } finally {
+            if (breaker != null && accounted > 0) {
+                breaker.addWithoutBreaking(-accounted);
+            }
+        }
+    }
+
+    /** Solver workspace for one n x m problem: the double cost matrix, a plan / kernel of the same size, and per-node arrays. */
+    static long workspaceBytes(int docTokens, int queryTokens) {
+        long cells = (long) docTokens * queryTokens;
+        return 2 * cells * Double.BYTES + 64L * (docTokens + queryTokens);
     }
 
     private static boolean allNonNegative(List<Candidate> cs) {
