@@ -674,6 +674,26 @@ public final class OtScorer {
     }
 
     /**
+     * The word centroid distance alone, in O((n + m) d) without a cost matrix: a cheap first filter before
+     * {@link #lowerBound} or {@link #score} (Kusner et al.'s prefetch-and-prune). For WMD,
+     * {@code ||sum_i a_i x_i - sum_j b_j y_j||}; for WRD the Jensen form {@code 0.5 ||sum_i a_i x_i/||x_i|| -
+     * sum_j b_j y_j/||y_j|| ||^2}. Always at most the exact distance.
+     *
+     * @throws IllegalArgumentException as {@link #score}
+     */
+    public double wcd(Prepared q, TokenMatrix doc, double[] docWeightsOrNull) {
+        checkPrepared(q);
+        setupDoc(q, doc, docWeightsOrNull);
+        int d = q.dims;
+        double s = 0;
+        for (int c = 0; c < d; c++) {
+            double t = q.centroid[c] - docCentroid[c];
+            s += t * t;
+        }
+        return metric == Metric.WMD ? Math.sqrt(s) : 0.5 * s;
+    }
+
+    /**
      * ColBERT late interaction: the mean over query tokens of the maximum cosine similarity to any document token.
      * Tokens with norm zero have no direction and are ignored on both sides; the mean is over the query tokens with
      * non-zero norm. Independent of the metric, mass rule and weights.

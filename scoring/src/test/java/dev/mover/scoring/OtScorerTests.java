@@ -134,6 +134,7 @@ class OtScorerTests {
             double lb = s.lowerBound(p, doc);
             OtResult res = s.score(p, doc, null, 0);
             assertEquals(Math.max(res.wcd(), res.rwmd()), lb, 0.0);
+            assertEquals(res.wcd(), s.wcd(p, doc, null), 0.0);
             assertTrue(lb <= res.distance() + 1e-12);
         }
     }
