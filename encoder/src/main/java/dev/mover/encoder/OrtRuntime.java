@@ -22,6 +22,10 @@ import java.nio.file.Path;
  * {@code System.loadLibrary}. With (3) nothing is written to disk: the Elasticsearch plugin ships both libraries
  * already extracted and calls {@link #useNativeLibraryDir(Path)} before anything else touches ONNX Runtime.
  *
+ * <p>Entitlements the caller needs (Elasticsearch 8.19): {@code load_native_libraries}, read access to the
+ * library directory, and write access to {@code java.io.tmpdir} for the empty directory ONNX Runtime creates and
+ * deletes (no file is written into it when the directory is given).
+ *
  * <p>ONNX Runtime's environment is a process singleton by design, hence the static state here; there is exactly
  * one per JVM.
  */
@@ -44,12 +48,8 @@ public final class OrtRuntime {
      */
     public static synchronized void useNativeLibraryDir(Path dir) {
         Path abs = dir.toAbsolutePath().normalize();
-        if (env != null) {
-            if (abs.equals(nativeDir)) {
-                return;
-            }
-            throw new IllegalStateException("[mover] ONNX Runtime is already loaded"
-                + (nativeDir == null ? " from its jar" : " from [" + nativeDir + "]") + "; cannot switch to [" + abs + "]");
+        if (!Files.isDirectory(abs)) {
+            throw new IllegalArgumentException("[mover] ONNX Runtime native library directory [" + abs + "] does not exist");
         }
         for (String lib : new String[] {"onnxruntime", "onnxruntime4j_jni"}) {
             Path file = abs.resolve(System.mapLibraryName(lib).replace("jnilib", "dylib"));
@@ -57,6 +57,13 @@ public final class OrtRuntime {
                 throw new IllegalArgumentException("[mover] ONNX Runtime native library [" + file.getFileName()
                     + "] is missing in [" + abs + "]");
             }
+        }
+        if (env != null) {
+            if (abs.equals(nativeDir)) {
+                return;
+            }
+            throw new IllegalStateException("[mover] ONNX Runtime is already loaded"
+                + (nativeDir == null ? " from its jar" : " from [" + nativeDir + "]") + "; cannot switch to [" + abs + "]");
         }
         System.setProperty(NATIVE_PATH_PROPERTY, abs.toString());
         nativeDir = abs;
