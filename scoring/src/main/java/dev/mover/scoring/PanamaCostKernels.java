@@ -9,7 +9,9 @@ import jdk.incubator.vector.VectorSpecies;
  * class fails to link. Blocks of 4 x-rows by 3 y-rows keep 12 accumulators in registers (7 loads per 12 fused
  * multiply-adds); y is walked in chunks of {@value #Y_CHUNK} rows so that the chunk stays in L2 while every x block
  * passes over it. Same formulas as the scalar code (differences for the Euclidean cost); only the summation order
- * differs, so results agree to a few ulps.
+ * differs, so results agree to a few ulps. The 12 accumulators of a block are stored together and then summed lane by
+ * lane in a fixed order: deterministic on every JDK, and storing all 12 before reading avoids the store-forwarding
+ * stall of reducing one vector at a time through memory.
  */
 final class PanamaCostKernels implements CostKernels {
     private static final VectorSpecies<Double> S = DoubleVector.SPECIES_PREFERRED;
@@ -37,7 +39,7 @@ final class PanamaCostKernels implements CostKernels {
     }
 
     private static void kernel(double[] x, int n, double[] y, int m, int d, double[] out, boolean euclid) {
-        final double[] lanes = new double[S.length()];
+        final double[] lanes = new double[12 * S.length()];
         for (int jc = 0; jc < m; jc += Y_CHUNK) {
             int jEnd = Math.min(m, jc + Y_CHUNK);
             int i = 0;
@@ -94,12 +96,15 @@ final class PanamaCostKernels implements CostKernels {
             a31 = v.fma(b1, a31);
             a32 = v.fma(b2, a32);
         }
-        double s00 = sum(a00, lanes), s01 = sum(a01, lanes);
-        double s02 = sum(a02, lanes), s10 = sum(a10, lanes);
-        double s11 = sum(a11, lanes), s12 = sum(a12, lanes);
-        double s20 = sum(a20, lanes), s21 = sum(a21, lanes);
-        double s22 = sum(a22, lanes), s30 = sum(a30, lanes);
-        double s31 = sum(a31, lanes), s32 = sum(a32, lanes);
+        final int L = S.length();
+        a00.intoArray(lanes, 0); a01.intoArray(lanes, L); a02.intoArray(lanes, 2 * L);
+        a10.intoArray(lanes, 3 * L); a11.intoArray(lanes, 4 * L); a12.intoArray(lanes, 5 * L);
+        a20.intoArray(lanes, 6 * L); a21.intoArray(lanes, 7 * L); a22.intoArray(lanes, 8 * L);
+        a30.intoArray(lanes, 9 * L); a31.intoArray(lanes, 10 * L); a32.intoArray(lanes, 11 * L);
+        double s00 = lsum(lanes, 0, L), s01 = lsum(lanes, L, L), s02 = lsum(lanes, 2 * L, L);
+        double s10 = lsum(lanes, 3 * L, L), s11 = lsum(lanes, 4 * L, L), s12 = lsum(lanes, 5 * L, L);
+        double s20 = lsum(lanes, 6 * L, L), s21 = lsum(lanes, 7 * L, L), s22 = lsum(lanes, 8 * L, L);
+        double s30 = lsum(lanes, 9 * L, L), s31 = lsum(lanes, 10 * L, L), s32 = lsum(lanes, 11 * L, L);
         for (int k = bound; k < d; k++) {
             double b0 = y[y0 + k], b1 = y[y1 + k], b2 = y[y2 + k];
             double v = x[x0 + k];
@@ -179,12 +184,15 @@ final class PanamaCostKernels implements CostKernels {
             t = v.sub(b2);
             a32 = t.fma(t, a32);
         }
-        double s00 = sum(a00, lanes), s01 = sum(a01, lanes);
-        double s02 = sum(a02, lanes), s10 = sum(a10, lanes);
-        double s11 = sum(a11, lanes), s12 = sum(a12, lanes);
-        double s20 = sum(a20, lanes), s21 = sum(a21, lanes);
-        double s22 = sum(a22, lanes), s30 = sum(a30, lanes);
-        double s31 = sum(a31, lanes), s32 = sum(a32, lanes);
+        final int L = S.length();
+        a00.intoArray(lanes, 0); a01.intoArray(lanes, L); a02.intoArray(lanes, 2 * L);
+        a10.intoArray(lanes, 3 * L); a11.intoArray(lanes, 4 * L); a12.intoArray(lanes, 5 * L);
+        a20.intoArray(lanes, 6 * L); a21.intoArray(lanes, 7 * L); a22.intoArray(lanes, 8 * L);
+        a30.intoArray(lanes, 9 * L); a31.intoArray(lanes, 10 * L); a32.intoArray(lanes, 11 * L);
+        double s00 = lsum(lanes, 0, L), s01 = lsum(lanes, L, L), s02 = lsum(lanes, 2 * L, L);
+        double s10 = lsum(lanes, 3 * L, L), s11 = lsum(lanes, 4 * L, L), s12 = lsum(lanes, 5 * L, L);
+        double s20 = lsum(lanes, 6 * L, L), s21 = lsum(lanes, 7 * L, L), s22 = lsum(lanes, 8 * L, L);
+        double s30 = lsum(lanes, 9 * L, L), s31 = lsum(lanes, 10 * L, L), s32 = lsum(lanes, 11 * L, L);
         for (int k = bound; k < d; k++) {
             double b0 = y[y0 + k], b1 = y[y1 + k], b2 = y[y2 + k];
             double v = x[x0 + k];
@@ -223,18 +231,24 @@ final class PanamaCostKernels implements CostKernels {
         out[o + 2] = Math.sqrt(s32);
     }
 
+    /** Fixed-order sum of {@code len} lanes stored at {@code o}. */
+    private static double lsum(double[] a, int o, int len) {
+        double s = 0;
+        for (int l = 0; l < len; l++) {
+            s += a[o + l];
+        }
+        return s;
+    }
+
     /**
-     * Sum of the lanes in a fixed order. {@code reduceLanes(ADD)} leaves the order unspecified, and the interpreted
-     * fallback and the JIT intrinsic do differ, which made the same pair score differently by an ulp depending on
-     * JIT state; scores must be deterministic.
+     * Sum of one vector's lanes in a fixed order. {@code reduceLanes(ADD)} leaves the order unspecified (JDK 17 on x86
+     * happens to sum sequentially in both the intrinsic and the fallback, later JDKs may not), and an order that
+     * depends on JIT state would let the same pair score differently by an ulp over time. Lane-wise operations and
+     * this scalar sum give the same bits interpreted or compiled, on any JDK.
      */
     private static double sum(DoubleVector v, double[] lanes) {
         v.intoArray(lanes, 0);
-        double s = 0;
-        for (int l = 0; l < lanes.length; l++) {
-            s += lanes[l];
-        }
-        return s;
+        return lsum(lanes, 0, S.length());
     }
 
     /** One pair, vectorised over d (edges of the blocking). */

@@ -44,6 +44,27 @@ class CostKernelsTests {
     }
 
     @Test
+    void testPanama_whenJitWarmsUp_thenBitwiseSameResults() {
+        // the first call runs (partly) interpreted, later ones compiled: the lane sums must not change order
+        CostKernels simd = CostKernelsProvider.panamaOrNull();
+        Random r = new Random(2);
+        int n = 9, m = 10, d = 207;
+        double[] x = RandomInstances.normal(r, n, d);
+        double[] y = RandomInstances.normal(r, m, d);
+        double[] first = new double[n * m];
+        double[] firstDot = new double[n * m];
+        simd.euclidean(x, n, y, m, d, first);
+        simd.dot(x, n, y, m, d, firstDot);
+        double[] out = new double[n * m];
+        for (int rep = 0; rep < 3000; rep++) {
+            simd.euclidean(x, n, y, m, d, out);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(first, out, 0.0, "euclidean changed at rep " + rep);
+            simd.dot(x, n, y, m, d, out);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(firstDot, out, 0.0, "dot changed at rep " + rep);
+        }
+    }
+
+    @Test
     void testEuclidean_whenIdenticalRows_thenExactlyZero() {
         Random r = new Random(1);
         int d = 207;
