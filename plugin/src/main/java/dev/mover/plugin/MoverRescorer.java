@@ -1,6 +1,12 @@
 package dev.mover.plugin;
 
+import dev.mover.encoder.TokenVectorCodec;
 import dev.mover.scoring.TokenMatrix;
+
+import org.apache.lucene.analysis.Analyzer;
+import org.apache.lucene.index.IndexReader;
+import org.elasticsearch.common.xcontent.support.XContentMapValues;
+import org.elasticsearch.search.lookup.SearchLookup;
 
 import org.apache.lucene.index.BinaryDocValues;
 import org.apache.lucene.index.LeafReaderContext;
@@ -53,9 +59,12 @@ final class MoverRescorer implements Rescorer {
         final RescoreOptions options;
         final ModelService.QueryVectors query;
         final ModelService models;
+        final Analyzer analyzer;
+        final SearchLookup lookup;
 
         Context(int windowSize, String field, MoverRescorerBuilder.MoverMetric metric, float queryWeight, float rescoreQueryWeight,
-                MoverRescorerBuilder.ScoreMode scoreMode, RescoreOptions options, ModelService.QueryVectors query, ModelService models) {
+                MoverRescorerBuilder.ScoreMode scoreMode, RescoreOptions options, ModelService.QueryVectors query, ModelService models,
+                Analyzer analyzer, SearchLookup lookup) {
             super(windowSize, INSTANCE);
             this.field = field;
             this.metric = metric;
@@ -65,6 +74,8 @@ final class MoverRescorer implements Rescorer {
             this.options = options;
             this.query = query;
             this.models = models;
+            this.analyzer = analyzer;
+            this.lookup = lookup;
         }
 
         float combine(float firstPass, double similarity) {
@@ -75,8 +86,33 @@ final class MoverRescorer implements Rescorer {
             return firstPass * queryWeight;
         }
 
-        SimilarityScorer newScorer() {
-            return new SimilarityScorer(metric, options, query);
+        /** Idf weights for this shard, or null when the request uses the metric's own masses. */
+        IdfWeights idf(IndexReader reader) throws IOException {
+            if (options.weights() == RescoreOptions.Weights.DEFAULT) {
+                return null;
+            }
+            return new IdfWeights(options.textField(), analyzer, reader, options.weights() == RescoreOptions.Weights.NORM_IDF);
+        }
+
+        SimilarityScorer newScorer(IdfWeights idf) {
+            double[] qw = idf == null ? null : idf.weights(query.text(), query.starts(), query.ends(), query.matrix());
+            return new SimilarityScorer(metric, options, query, qw);
+        }
+
+        /** The document weights of one hit from its source text; throws if the text does not fit the stored offsets. */
+        double[] docWeights(IdfWeights idf, LeafReaderContext leaf, int leafDoc, int[] starts, int[] ends, TokenMatrix doc)
+            throws IOException {
+            Object v = XContentMapValues.extractValue(options.textField(), lookup.getSource(leaf, leafDoc).source());
+            if (v instanceof String == false) {
+                throw new IllegalArgumentException("[text_field] [" + options.textField() + "] holds no text in a document that has ["
+                    + field + "]");
+            }
+            String text = (String) v;
+            if (starts.length > 0 && ends[ends.length - 1] > text.length()) {
+                throw new IllegalArgumentException("[text_field] [" + options.textField() + "] is not the text [" + field
+                    + "] was encoded from (token offsets run past its end)");
+            }
+            return idf.weights(text, starts, ends, doc);
         }
     }
 
@@ -85,12 +121,14 @@ final class MoverRescorer implements Rescorer {
         final ScoreDoc hit;
         final float firstPass;
         final TokenMatrix doc;
+        final double[] weights;
         float upperBound;
 
-        Candidate(ScoreDoc hit, TokenMatrix doc) {
+        Candidate(ScoreDoc hit, TokenMatrix doc, double[] weights) {
             this.hit = hit;
             this.firstPass = hit.score;
             this.doc = doc;
+            this.weights = weights;
         }
     }
 
@@ -104,7 +142,8 @@ final class MoverRescorer implements Rescorer {
         }
         ScoreDoc[] byDoc = Arrays.copyOf(hits, window);
         Arrays.sort(byDoc, Comparator.comparingInt(d -> d.doc));
-        SimilarityScorer scorer = ctx.newScorer();
+        IdfWeights idf = ctx.idf(searcher.getIndexReader());
+        SimilarityScorer scorer = ctx.newScorer(idf);
         List<LeafReaderContext> leaves = searcher.getIndexReader().leaves();
         int leafIdx = -1;
         int endDoc = 0;
@@ -124,9 +163,16 @@ final class MoverRescorer implements Rescorer {
                 values = leaf.reader().getBinaryDocValues(ctx.field);
             }
             TokenMatrix doc = null;
+            double[] weights = null;
             if (values != null && values.advanceExact(hit.doc - leaf.docBase)) {
                 BytesRef value = MoverTokensFieldMapper.unwrapDocValue(values.binaryValue(), ctx.field);
-                doc = scorer.decode(value, ctx.field);
+                TokenVectorCodec.Decoded decoded = scorer.decodeRaw(value, ctx.field);
+                if (decoded.tokens() > 0) {
+                    doc = TokenMatrix.of(decoded.vectors(), decoded.tokens(), decoded.dims());
+                    if (idf != null) {
+                        weights = ctx.docWeights(idf, leaf, hit.doc - leaf.docBase, decoded.starts(), decoded.ends(), doc);
+                    }
+                }
                 if (doc != null && breaker != null) {
                     // the decoded vectors stay alive for the whole rescore; the solver's workspace (cost matrix,
                     // plan, potentials) is reused, so only its largest size counts
@@ -140,7 +186,7 @@ final class MoverRescorer implements Rescorer {
                     accounted += bytes;
                 }
             }
-            candidates.add(new Candidate(hit, doc));
+            candidates.add(new Candidate(hit, doc, weights));
             rescored.add(hit.doc);
         }
 
@@ -160,7 +206,7 @@ final class MoverRescorer implements Rescorer {
                     c.hit.score = ctx.combineMissing(c.firstPass);
                     offer(best, topK, c.hit.score);
                 } else {
-                    c.upperBound = ctx.combine(c.firstPass, scorer.scoreUpperBound(c.doc));
+                    c.upperBound = ctx.combine(c.firstPass, scorer.scoreUpperBound(c.doc, c.weights));
                     open.add(c);
                 }
             }
@@ -172,7 +218,7 @@ final class MoverRescorer implements Rescorer {
                     pruned++;
                     continue;
                 }
-                SimilarityScorer.Result r = scorer.score(c.doc, 0, null, null);
+                SimilarityScorer.Result r = scorer.score(c.doc, c.weights, 0, null, null);
                 exact++;
                 if (r.converged() == false) {
                     notConverged++;
@@ -186,7 +232,7 @@ final class MoverRescorer implements Rescorer {
                 if (c.doc == null) {
                     c.hit.score = ctx.combineMissing(c.firstPass);
                 } else {
-                    SimilarityScorer.Result r = scorer.score(c.doc, 0, null, null);
+                    SimilarityScorer.Result r = scorer.score(c.doc, c.weights, 0, null, null);
                     exact++;
                     if (r.converged() == false) {
                         notConverged++;
@@ -239,7 +285,15 @@ final class MoverRescorer implements Rescorer {
         if (values == null || values.advanceExact(leafDoc) == false) {
             return null;
         }
-        return ctx.newScorer().score(MoverTokensFieldMapper.unwrapDocValue(values.binaryValue(), ctx.field), ctx.field, alignments);
+        IdfWeights idf = ctx.idf(ReaderUtil.getTopLevelContext(leaf).reader());
+        return ctx.newScorer(idf).score(MoverTokensFieldMapper.unwrapDocValue(values.binaryValue(), ctx.field), ctx.field, alignments,
+            idf == null ? null : d -> {
+                try {
+                    return ctx.docWeights(idf, leaf, leafDoc, d.starts(), d.ends(), TokenMatrix.of(d.vectors(), d.tokens(), d.dims()));
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
     }
 
     @Override

@@ -67,6 +67,7 @@ public final class MoverRescorerBuilder extends RescorerBuilder<MoverRescorerBui
     static final ParseField TOP_K = new ParseField("top_k");
     static final ParseField ALIGNMENTS = new ParseField("alignments");
     static final ParseField TEXT_FIELD = new ParseField("text_field");
+    static final ParseField WEIGHTS = new ParseField("weights");
 
     /** Which token-level similarity to compute. */
     public enum MoverMetric {
@@ -153,6 +154,7 @@ public final class MoverRescorerBuilder extends RescorerBuilder<MoverRescorerBui
         PARSER.declareInt((b, v) -> b.options = b.options.withTopK(v), TOP_K);
         PARSER.declareInt((b, v) -> b.options = b.options.withAlignments(v), ALIGNMENTS);
         PARSER.declareString((b, v) -> b.options = b.options.withTextField(v), TEXT_FIELD);
+        PARSER.declareString((b, v) -> b.options = b.options.withWeights(RescoreOptions.Weights.parse(v)), WEIGHTS);
     }
 
 
@@ -229,6 +231,12 @@ public final class MoverRescorerBuilder extends RescorerBuilder<MoverRescorerBui
         }
         if (queryText.isBlank()) {
             throw new IllegalArgumentException("[query_text] must not be empty");
+        }
+        if (options.weights() != RescoreOptions.Weights.DEFAULT && options.textField() == null) {
+            throw new IllegalArgumentException("[weights] [" + options.weights() + "] needs [text_field], the text the tokens came from");
+        }
+        if (options.weights() != RescoreOptions.Weights.DEFAULT && metric == MoverMetric.MAXSIM) {
+            throw new IllegalArgumentException("[weights] does not apply to [metric] [maxsim]");
         }
         if (Float.isFinite(queryWeight) == false || Float.isFinite(rescoreQueryWeight) == false) {
             throw new IllegalArgumentException("[query_weight] and [rescore_query_weight] must be finite");
@@ -383,6 +391,7 @@ public final class MoverRescorerBuilder extends RescorerBuilder<MoverRescorerBui
             builder.field(TOP_K.getPreferredName(), options.topK());
         }
         builder.field(ALIGNMENTS.getPreferredName(), options.alignments());
+        builder.field(WEIGHTS.getPreferredName(), options.weights().toString());
         if (options.textField() != null) {
             builder.field(TEXT_FIELD.getPreferredName(), options.textField());
         }
@@ -419,7 +428,17 @@ public final class MoverRescorerBuilder extends RescorerBuilder<MoverRescorerBui
         } else {
             query = models.encodeQuery(tokensType.model(), queryText);
         }
-        return new MoverRescorer.Context(windowSize, field, metric, queryWeight, rescoreQueryWeight, scoreMode, options, query, models);
+        org.apache.lucene.analysis.Analyzer analyzer = null;
+        if (options.weights() != RescoreOptions.Weights.DEFAULT) {
+            MappedFieldType text = context.getFieldType(options.textField());
+            if (text == null || "text".equals(text.familyTypeName()) == false || text.getTextSearchInfo().searchAnalyzer() == null) {
+                throw new IllegalArgumentException("[text_field] [" + options.textField() + "] must be an analyzed text field in index ["
+                    + context.index().getName() + "]");
+            }
+            analyzer = text.getTextSearchInfo().searchAnalyzer();
+        }
+        return new MoverRescorer.Context(windowSize, field, metric, queryWeight, rescoreQueryWeight, scoreMode, options, query, models,
+            analyzer, analyzer == null ? null : context.lookup());
     }
 
     @Override

@@ -12,9 +12,9 @@ import java.util.Locale;
  * Immutable; parsed by {@link MoverRescorerBuilder}.
  */
 record RescoreOptions(Solver solver, double epsilon, boolean epsilonRelative, double tolerance, int maxIterations,
-                      boolean prune, int topK, int alignments, String textField) implements Writeable {
+                      boolean prune, int topK, int alignments, String textField, Weights weights) implements Writeable {
 
-    static final RescoreOptions DEFAULT = new RescoreOptions(Solver.EMD, 0.05, true, 1e-6, 1000, true, -1, 0, null);
+    static final RescoreOptions DEFAULT = new RescoreOptions(Solver.EMD, 0.05, true, 1e-6, 1000, true, -1, 0, null, Weights.DEFAULT);
 
     /** Transport solver. */
     enum Solver {
@@ -27,6 +27,25 @@ record RescoreOptions(Solver solver, double epsilon, boolean epsilonRelative, do
                 }
             }
             throw new IllegalArgumentException("[solver] must be one of [emd, sinkhorn] but was [" + s + "]");
+        }
+
+        @Override
+        public String toString() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    /** Token masses: the metric's own (norms for WRD, uniform for WMD), BM25 idf of the text field, or norm x idf. */
+    enum Weights {
+        DEFAULT, IDF, NORM_IDF;
+
+        static Weights parse(String s) {
+            for (Weights v : values()) {
+                if (v.name().toLowerCase(Locale.ROOT).equals(s)) {
+                    return v;
+                }
+            }
+            throw new IllegalArgumentException("[weights] must be one of [default, idf, norm_idf] but was [" + s + "]");
         }
 
         @Override
@@ -55,7 +74,7 @@ record RescoreOptions(Solver solver, double epsilon, boolean epsilonRelative, do
 
     RescoreOptions(StreamInput in) throws IOException {
         this(in.readEnum(Solver.class), in.readDouble(), in.readBoolean(), in.readDouble(), in.readVInt(), in.readBoolean(),
-            in.readInt(), in.readVInt(), in.readOptionalString());
+            in.readInt(), in.readVInt(), in.readOptionalString(), in.readEnum(Weights.class));
     }
 
     @Override
@@ -69,29 +88,34 @@ record RescoreOptions(Solver solver, double epsilon, boolean epsilonRelative, do
         out.writeInt(topK);
         out.writeVInt(alignments);
         out.writeOptionalString(textField);
+        out.writeEnum(weights);
     }
 
     RescoreOptions withSolver(Solver s) {
-        return new RescoreOptions(s, epsilon, epsilonRelative, tolerance, maxIterations, prune, topK, alignments, textField);
+        return new RescoreOptions(s, epsilon, epsilonRelative, tolerance, maxIterations, prune, topK, alignments, textField, weights);
     }
 
     RescoreOptions withSinkhorn(double eps, boolean rel, double tol, int maxIt) {
-        return new RescoreOptions(solver, eps, rel, tol, maxIt, prune, topK, alignments, textField);
+        return new RescoreOptions(solver, eps, rel, tol, maxIt, prune, topK, alignments, textField, weights);
     }
 
     RescoreOptions withPrune(boolean p) {
-        return new RescoreOptions(solver, epsilon, epsilonRelative, tolerance, maxIterations, p, topK, alignments, textField);
+        return new RescoreOptions(solver, epsilon, epsilonRelative, tolerance, maxIterations, p, topK, alignments, textField, weights);
     }
 
     RescoreOptions withTopK(int k) {
-        return new RescoreOptions(solver, epsilon, epsilonRelative, tolerance, maxIterations, prune, k, alignments, textField);
+        return new RescoreOptions(solver, epsilon, epsilonRelative, tolerance, maxIterations, prune, k, alignments, textField, weights);
     }
 
     RescoreOptions withAlignments(int a) {
-        return new RescoreOptions(solver, epsilon, epsilonRelative, tolerance, maxIterations, prune, topK, a, textField);
+        return new RescoreOptions(solver, epsilon, epsilonRelative, tolerance, maxIterations, prune, topK, a, textField, weights);
+    }
+
+    RescoreOptions withWeights(Weights w) {
+        return new RescoreOptions(solver, epsilon, epsilonRelative, tolerance, maxIterations, prune, topK, alignments, textField, w);
     }
 
     RescoreOptions withTextField(String f) {
-        return new RescoreOptions(solver, epsilon, epsilonRelative, tolerance, maxIterations, prune, topK, alignments, f);
+        return new RescoreOptions(solver, epsilon, epsilonRelative, tolerance, maxIterations, prune, topK, alignments, f, weights);
     }
 }

@@ -2,6 +2,7 @@ package dev.mover.plugin;
 
 import dev.mover.encoder.TokenVectorCodec;
 import dev.mover.scoring.Alignment;
+import dev.mover.scoring.MassRule;
 import dev.mover.scoring.Metric;
 import dev.mover.scoring.OtResult;
 import dev.mover.scoring.OtScorer;
@@ -40,9 +41,18 @@ final class SimilarityScorer {
     }
 
     SimilarityScorer(MoverRescorerBuilder.MoverMetric metric, RescoreOptions options, ModelService.QueryVectors query) {
+        this(metric, options, query, null);
+    }
+
+    /** @param queryWeights explicit query token weights (idf), or null for the metric's own masses */
+    SimilarityScorer(MoverRescorerBuilder.MoverMetric metric, RescoreOptions options, ModelService.QueryVectors query,
+                     double[] queryWeights) {
         this.metric = metric;
         this.query = query;
         OtScorer.Builder b = OtScorer.builder(metric == MoverRescorerBuilder.MoverMetric.WMD ? Metric.WMD : Metric.WRD);
+        if (queryWeights != null) {
+            b.massRule(MassRule.EXPLICIT);
+        }
         if (options.solver() == RescoreOptions.Solver.SINKHORN) {
             b.solver(Solver.SINKHORN)
                 .sinkhornEpsilon(options.epsilon(), options.epsilonRelative())
@@ -50,7 +60,7 @@ final class SimilarityScorer {
                 .sinkhornMaxIterations(options.maxIterations());
         }
         this.scorer = b.build();
-        this.prepared = scorer.prepareQuery(query.matrix(), null);
+        this.prepared = scorer.prepareQuery(query.matrix(), queryWeights);
     }
 
     /** Decodes one stored value; null when it holds no tokens (empty text). */
@@ -74,29 +84,34 @@ final class SimilarityScorer {
     }
 
     /** An upper bound of {@link Result#score()} from the WCD / RWMD lower bounds; +inf where no bound applies. */
-    double scoreUpperBound(TokenMatrix doc) {
+    double scoreUpperBound(TokenMatrix doc, double[] docWeights) {
         if (metric == MoverRescorerBuilder.MoverMetric.MAXSIM) {
             return Double.POSITIVE_INFINITY;
         }
-        double lb = scorer.lowerBound(prepared, doc);
+        double lb = scorer.lowerBound(prepared, doc, docWeights);
         return metric == MoverRescorerBuilder.MoverMetric.WRD ? Math.max(0.0, 1.0 - lb) : 1.0 / (1.0 + lb);
     }
 
     Result score(TokenMatrix doc, int alignments, int[] starts, int[] ends) {
+        return score(doc, null, alignments, starts, ends);
+    }
+
+    Result score(TokenMatrix doc, double[] docWeights, int alignments, int[] starts, int[] ends) {
         if (metric == MoverRescorerBuilder.MoverMetric.MAXSIM) {
             double m = scorer.maxSim(prepared, doc);
             return new Result(Math.max(0.0, m), m, true, List.of(), starts, ends);
         }
-        OtResult r = scorer.score(prepared, doc, null, alignments);
+        OtResult r = scorer.score(prepared, doc, docWeights, alignments);
         return new Result(Math.max(0.0, r.similarity()), r.distance(), r.converged(), r.alignments(), starts, ends);
     }
 
     /** Decodes and scores; null for a value without tokens. */
-    Result score(BytesRef value, String field, int alignments) {
+    Result score(BytesRef value, String field, int alignments, java.util.function.Function<TokenVectorCodec.Decoded, double[]> docWeights) {
         TokenVectorCodec.Decoded d = decodeRaw(value, field);
         if (d.tokens() == 0) {
             return null;
         }
-        return score(TokenMatrix.of(d.vectors(), d.tokens(), d.dims()), alignments, d.starts(), d.ends());
+        TokenMatrix m = TokenMatrix.of(d.vectors(), d.tokens(), d.dims());
+        return score(m, docWeights == null ? null : docWeights.apply(d), alignments, d.starts(), d.ends());
     }
 }
