@@ -325,6 +325,68 @@ class TextEncoderTests {
     }
 
     @Test
+    void testEncode_whenManyThreadsShareOneEncoder_thenSameResults() throws Exception {
+        List<String> texts = new ArrayList<>();
+        for (String line : Files.readAllLines(TestModels.dataDir().resolve("sts-en/stsb-dev.tsv")).subList(1, 41)) {
+            texts.add(line.split("\t")[6]);
+        }
+        List<EncodedText> expected = minilm.encodeBatch(texts);
+        int threads = 4;
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+        try {
+            List<java.util.concurrent.Future<List<EncodedText>>> futures = new ArrayList<>();
+            for (int k = 0; k < threads * 2; k++) {
+                int shift = k;
+                futures.add(pool.submit(() -> {
+                    List<EncodedText> out = new ArrayList<>();
+                    for (int i = 0; i < texts.size(); i += 5) {
+                        List<String> chunk = new ArrayList<>();
+                        for (int j = i; j < Math.min(texts.size(), i + 5); j++) {
+                            chunk.add(texts.get((j + shift * 5) % texts.size()));
+                        }
+                        out.addAll(minilm.encodeBatch(chunk));
+                    }
+                    return out;
+                }));
+            }
+            for (int k = 0; k < futures.size(); k++) {
+                List<EncodedText> got = futures.get(k).get();
+                for (int i = 0; i < texts.size(); i++) {
+                    EncodedText want = expected.get((i + k * 5) % texts.size());
+                    assertArrayEquals(want.ids(), got.get(i).ids());
+                    assertTrue(maxAbsDiff(want.vectors(), got.get(i).vectors()) <= 1e-4, "thread " + k + " text " + i);
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void testOpen_whenLowercaseDisagreesWithTokenizer_thenNamedError() throws Exception {
+        Path src = TestModels.model(TestModels.BGE);
+        Path dir = Files.createTempDirectory("mover-model");
+        try {
+            ModelDescriptor d = ModelDescriptor.load(src);
+            Files.createSymbolicLink(dir.resolve(d.onnxFile()), d.onnxPath().toAbsolutePath());
+            Files.createSymbolicLink(dir.resolve(d.tokenizerFile()), d.tokenizerPath().toAbsolutePath());
+            Files.writeString(dir.resolve("model.json"), Files.readString(src.resolve("model.json"))
+                .replace("\"lowercase\": false", "\"lowercase\": true"));
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> TextEncoder.open(dir, EncoderConfig.defaults()));
+            assertEquals("[mover] model [bge-small-zh-v15] declares lowercase [true] but its tokenizer "
+                + "[bge-small-zh-v1.5-tokenizer.json] has lowercase [false]", e.getMessage());
+        } finally {
+            try (var s = Files.list(dir)) {
+                for (Path p : (Iterable<Path>) s::iterator) {
+                    Files.delete(p);
+                }
+            }
+            Files.delete(dir);
+        }
+    }
+
+    @Test
     void testFingerprint_whenReopened_thenStableAndDiffersAcrossModels() {
         try (TextEncoder again = TextEncoder.open(TestModels.model(TestModels.MINILM), EncoderConfig.defaults())) {
             assertEquals(minilm.fingerprint(), again.fingerprint());
