@@ -18,8 +18,10 @@ import java.util.Locale;
  * {@code -2.2e-15 * max(|pi_u|, |pi_v|, |C_uv|)}. Arcs are implicit ({@code arc = i * m + j}), and tree arcs are
  * masked with {@code +inf} in a private copy of the costs so that pricing is one branch-free scan.
  *
- * <p>There is no iteration cap: the method runs until the optimality test holds (the strongly feasible tree rules out
- * cycling), so the returned value is never a silently truncated one. Each pivot costs O(n + m) for the tree update and
+ * <p>There is no iteration cap that returns early: the method runs until the optimality test holds (the strongly
+ * feasible tree rules out cycling), so the returned value is never a silently truncated one. A safety net far above
+ * practice ({@code 10^6 + 100 n m + 1000 (n + m)} pivots) throws {@link IllegalStateException} rather than loop
+ * forever should rounding ever stall the method. Each pivot costs O(n + m) for the tree update and
  * at most O(n m) for pricing; in practice the number of pivots grows roughly linearly with n + m.
  *
  * <p>An instance owns its workspace and is not thread-safe; reuse one instance for many problems.
@@ -93,11 +95,26 @@ public final class NetworkSimplex {
         ensureCapacity();
         init(a, b);
         initialPivots();
+        long guard = pivotGuard(arcNum, nodeNum);
         while (findEnteringArc()) {
+            if (pivots >= guard) {
+                flowDirty = true;
+                throw new IllegalStateException(String.format(Locale.ROOT,
+                    "[mover] network simplex did not reach optimality within [%d] pivots for n [%d] x m [%d]; "
+                        + "refusing to return a non-optimal value", guard, n, m));
+            }
             pivot();
         }
         finish(a, b);
         return distance;
+    }
+
+    /**
+     * A safety net against floating-point stalling, far above practice (about 20 (n + m) pivots on dense random
+     * problems): exceeding it throws instead of returning a non-optimal value.
+     */
+    static long pivotGuard(int arcNum, int nodeNum) {
+        return 1_000_000L + 100L * arcNum + 1000L * nodeNum;
     }
 
     private static void validate(double[] a, int n, double[] b, int m, double[] c) {

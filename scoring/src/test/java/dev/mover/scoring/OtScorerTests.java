@@ -187,6 +187,33 @@ class OtScorerTests {
     }
 
     @Test
+    void testExplicit_whenZeroWeightToken_thenSameAsRemovingIt() {
+        Random r = new Random(61);
+        int d = 10;
+        double[] x = RandomInstances.normal(r, 6, d);
+        double[] y = RandomInstances.normal(r, 5, d);
+        double[] wx = {0.5, 0, 2, 1, 0, 1.5};
+        double[] xKept = new double[4 * d];
+        double[] wxKept = {0.5, 2, 1, 1.5};
+        int[] keep = {0, 2, 3, 5};
+        for (int k = 0; k < 4; k++) {
+            System.arraycopy(x, keep[k] * d, xKept, k * d, d);
+        }
+        double[] wy = {1, 1, 3, 0.25, 2};
+        for (Metric metric : Metric.values()) {
+            OtScorer s = OtScorer.builder(metric).massRule(MassRule.EXPLICIT).build();
+            OtResult full = s.score(s.prepareQuery(TokenMatrix.ofDoubles(x, 6, d), wx), TokenMatrix.ofDoubles(y, 5, d), wy, 20);
+            OtResult kept = s.score(s.prepareQuery(TokenMatrix.ofDoubles(xKept, 4, d), wxKept), TokenMatrix.ofDoubles(y, 5, d), wy, 20);
+            assertEquals(kept.distance(), full.distance(), 1e-15 * full.costMax());
+            assertEquals(kept.rwmd(), full.rwmd(), 1e-15 * full.costMax());
+            assertEquals(kept.wcd(), full.wcd(), 1e-12 * full.costMax());
+            for (Alignment a : full.alignments()) {
+                assertTrue(a.queryToken() != 1 && a.queryToken() != 4, "zero-weight token aligned: " + a);
+            }
+        }
+    }
+
+    @Test
     void testSimilarity_whenWmd_thenOneOverOnePlusDistance() {
         OtScorer s = OtScorer.builder(Metric.WMD).build();
         OtResult res = s.score(s.prepareQuery(TokenMatrix.ofDoubles(new double[] {0, 0}, 1, 2), null),
