@@ -597,7 +597,7 @@ public final class OtScorer {
         for (int e = 0; e < size; e++) {
             topOffer(emd.planRow(e) * p.m + emd.planCol(e), emd.planFlow(e), k);
         }
-        return topList(p, k, -1);
+        return topList(p);
     }
 
     private List<Alignment> sinkhornAlignments(Problem p, int k, double eps) {
@@ -607,7 +607,7 @@ public final class OtScorer {
                 topOffer(i * p.m + j, sinkhorn.plan(i, j), k);
             }
         }
-        return topList(p, k, -1);
+        return topList(p);
     }
 
     /** All costs are zero: the product plan a_i b_j is optimal. */
@@ -618,7 +618,7 @@ public final class OtScorer {
                 topOffer(i * p.m + j, p.a[i] * p.b[j], k);
             }
         }
-        return topList(p, k, -1);
+        return topList(p);
     }
 
     private int topCount;
@@ -647,7 +647,7 @@ public final class OtScorer {
         topIdx[pos] = idx;
     }
 
-    private List<Alignment> topList(Problem p, int k, int unused) {
+    private List<Alignment> topList(Problem p) {
         List<Alignment> out = new ArrayList<>(topCount);
         for (int t = 0; t < topCount; t++) {
             int idx = topIdx[t];
