@@ -214,6 +214,38 @@ class OtScorerTests {
     }
 
     @Test
+    void testScore_whenWindowScoredWithWarmWorkspace_thenAllocatesOnlyTheResult() {
+        // scalar kernels: the Panama ones allocate vector objects until C2 compiles them, which is not the workspace
+        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        org.junit.jupiter.api.Assumptions.assumeTrue(mx.isThreadAllocatedMemorySupported());
+        Random r = new Random(9);
+        int d = 64;
+        for (Solver solver : Solver.values()) {
+            OtScorer s = OtScorer.builder(Metric.WRD).solver(solver).kernels(CostKernelsProvider.scalar()).build();
+            OtScorer.Prepared p = s.prepareQuery(TokenMatrix.ofDoubles(RandomInstances.normal(r, 24, d), 24, d), null);
+            TokenMatrix[] docs = new TokenMatrix[50];
+            for (int t = 0; t < docs.length; t++) {
+                int m = 10 + r.nextInt(60);
+                docs[t] = TokenMatrix.ofDoubles(RandomInstances.normal(r, m, d), m, d);
+            }
+            for (int rep = 0; rep < 3; rep++) {
+                for (TokenMatrix doc : docs) {
+                    s.score(p, doc, null, 0);
+                }
+            }
+            long tid = Thread.currentThread().getId();
+            long before = mx.getThreadAllocatedBytes(tid);
+            double sink = 0;
+            for (TokenMatrix doc : docs) {
+                sink += s.score(p, doc, null, 0).distance();
+            }
+            long perPair = (mx.getThreadAllocatedBytes(tid) - before) / docs.length;
+            assertTrue(sink > 0);
+            assertTrue(perPair < 1024, solver + " allocates " + perPair + " bytes per pair");
+        }
+    }
+
+    @Test
     void testSimilarity_whenWmd_thenOneOverOnePlusDistance() {
         OtScorer s = OtScorer.builder(Metric.WMD).build();
         OtResult res = s.score(s.prepareQuery(TokenMatrix.ofDoubles(new double[] {0, 0}, 1, 2), null),
