@@ -288,6 +288,50 @@ public final class LocalNode implements AutoCloseable {
         }
     }
 
+    /**
+     * Leaves the node running after this JVM exits: removes the shutdown hook and makes {@link #close()} a no-op.
+     *
+     * @return the process ids of the launcher and the server JVM, for {@link #stopPids(List, Duration)}
+     */
+    public synchronized List<Long> detach() {
+        List<Long> pids = new ArrayList<>();
+        pids.add(process.pid());
+        process.descendants().forEach(h -> pids.add(h.pid()));
+        stopped = true;
+        try {
+            Runtime.getRuntime().removeShutdownHook(shutdownHook);
+        } catch (IllegalStateException shuttingDown) {
+            // nothing to remove
+        }
+        return pids;
+    }
+
+    /**
+     * Stops processes left running by {@link #detach()}: SIGTERM, then SIGKILL after {@code timeout}.
+     *
+     * @return how many of them were still running
+     */
+    public static int stopPids(List<Long> pids, Duration timeout) throws InterruptedException {
+        List<ProcessHandle> alive = new ArrayList<>();
+        for (long pid : pids) {
+            ProcessHandle.of(pid).filter(ProcessHandle::isAlive).ifPresent(alive::add);
+        }
+        Collections.reverse(alive);
+        for (ProcessHandle h : alive) {
+            h.destroy();
+        }
+        long deadline = System.nanoTime() + timeout.toNanos();
+        for (ProcessHandle h : alive) {
+            while (h.isAlive() && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+            }
+            if (h.isAlive()) {
+                h.destroyForcibly();
+            }
+        }
+        return alive.size();
+    }
+
     /** Same as {@code stop(30 s)}. */
     @Override
     public void close() {
