@@ -382,6 +382,22 @@ final class HfTokenizer implements SubwordTokenizer {
         return ids.stream().mapToInt(Integer::intValue).toArray();
     }
 
+    @Override
+    public int[] encode(String text, int maxTokens) {
+        int specials = prefixIds.length + suffixIds.length;
+        if (maxTokens <= specials) {
+            throw new IllegalArgumentException(where + " [max_tokens] must be above the [" + specials
+                + "] special tokens but was [" + maxTokens + "]");
+        }
+        int[] content = encode(text, false);
+        int keep = Math.min(content.length, maxTokens - specials);
+        int[] out = new int[keep + specials];
+        System.arraycopy(prefixIds, 0, out, 0, prefixIds.length);
+        System.arraycopy(content, 0, out, prefixIds.length, keep);
+        System.arraycopy(suffixIds, 0, out, prefixIds.length + keep, suffixIds.length);
+        return out;
+    }
+
     private int addedAt(String text, int pos) {
         for (int i = 0; i < addedTokens.length; i++) {
             if (text.startsWith(addedTokens[i], pos)) {

@@ -21,6 +21,12 @@ public interface SubwordTokenizer {
      */
     int[] encode(String text, boolean addSpecialTokens);
 
+    /**
+     * Like {@link #encode(String, boolean)} with special tokens, but the content is cut so that the result has at
+     * most {@code maxTokens} ids (the special tokens are kept).
+     */
+    int[] encode(String text, int maxTokens);
+
     /** Text of {@code ids}, skipping special tokens (added tokens marked {@code special}), with the decoder applied. */
     String decode(int[] ids, int from, int to);
 
