@@ -378,10 +378,14 @@ public final class OtScorer {
         int[] rowIndex;
         int[] colIndex;
 
+        Problem() {}
+
+        /** Number of query tokens with positive mass (problem rows). */
         public int n() {
             return n;
         }
 
+        /** Number of document tokens with positive mass (problem columns). */
         public int m() {
             return m;
         }
