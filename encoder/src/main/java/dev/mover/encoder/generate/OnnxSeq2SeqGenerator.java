@@ -44,7 +44,9 @@ import java.util.function.LongSupplier;
  *       {@code past_key_values.{i}.decoder.key|value} plus {@code past_key_values.{i}.encoder.key|value}; outputs
  *       {@code logits} and {@code present.{i}.decoder.key|value} (encoder presents optional). Every
  *       {@code present.X} output is fed back as {@code past_key_values.X} at the next step, reordered to follow the
- *       beams; encoder pasts are kept from the first step when the model does not return them again.</li>
+ *       beams. Encoder pasts ({@code past_key_values.{i}.encoder.*}) depend only on the source, so they are taken
+ *       from the first step once and replicated per batch size (never copied or reordered again); encoder presents
+ *       a with-past model may return are ignored.</li>
  *   <li>{@code tokenizer.json} (see {@link SubwordTokenizer}) and {@code generator.json}:
  *       <pre>{"pad_token_id": 0, "eos_token_id": 1, "decoder_start_token_id": 0, "num_layers": 6, "num_heads": 8,
  * "max_length": 128, "max_source_tokens": 512, "use_cache": true, "source_prefix": "summarize: ",
@@ -337,8 +339,8 @@ public final class OnnxSeq2SeqGenerator implements Generator {
         long deadline = started + TimeUnit.MILLISECONDS.toNanos(request.timeBudgetMillis());
         List<String> warnings = new ArrayList<>();
         String source = descriptor.sourcePrefix() + request.sourceText();
-        int[] full = tokenizer.encode(source, Integer.MAX_VALUE);
-        int[] ids = tokenizer.encode(source, descriptor.maxSourceTokens());
+        int[] full = tokenizer.encode(source, true);
+        int[] ids = full.length <= descriptor.maxSourceTokens() ? full : tokenizer.encode(source, descriptor.maxSourceTokens());
         if (ids.length < full.length) {
             warnings.add("[" + NAME + "] source cut from [" + full.length + "] to [max_source_tokens=" + descriptor.maxSourceTokens()
                 + "] tokens");
@@ -347,6 +349,10 @@ public final class OnnxSeq2SeqGenerator implements Generator {
         BeamSearch.Outcome out = decode(ids, decoding, maxNew, deadline);
         BeamSearch.Hypothesis best = out.best();
         int[] toks = best.tokens();
+        if (toks.length == 0) {
+            throw new GenerationException(NAME, "time budget [" + request.timeBudgetMillis()
+                + "ms] ran out before the first token (the encoder alone took it)", true, null);
+        }
         int n = toks.length > 0 && toks[toks.length - 1] == descriptor.eosTokenId() ? toks.length - 1 : toks.length;
         String text = tokenizer.decode(toks, 0, n).strip();
         switch (out.stopReason()) {
@@ -393,9 +399,16 @@ public final class OnnxSeq2SeqGenerator implements Generator {
         private final int hiddenDim;
         private final Map<Integer, OnnxTensor> hiddenByBatch = new HashMap<>();
         private final Map<Integer, OnnxTensor> maskByBatch = new HashMap<>();
-        /** Past tensors by input name ({@code past_key_values.*}), batch = live beams of the previous step. */
+        /** Decoder past tensors by input name ({@code past_key_values.*}), batch = live beams of the previous step. */
         private final Map<String, float[]> past = new LinkedHashMap<>();
         private final Map<String, long[]> pastShape = new HashMap<>();
+        /**
+         * Encoder pasts (projections of the encoder output) are the same for every beam, so one row is kept and
+         * replicated once per batch size instead of being copied and reordered at every step.
+         */
+        private final Map<String, float[]> encoderPastRow = new HashMap<>();
+        private final Map<String, long[]> encoderPastShape = new HashMap<>();
+        private final Map<String, OnnxTensor> encoderPastByBatch = new HashMap<>();
 
         Steps(int[] sourceIds) throws OrtException {
             this.srcLen = sourceIds.length;
@@ -435,6 +448,23 @@ public final class OnnxSeq2SeqGenerator implements Generator {
                 }
                 t = OnnxTensor.createTensor(env, FloatBuffer.wrap(rep), new long[] {batch, srcLen, hiddenDim});
                 hiddenByBatch.put(batch, t);
+            }
+            return t;
+        }
+
+        private OnnxTensor encoderPast(String name, int batch) throws OrtException {
+            String key = name + "#" + batch;
+            OnnxTensor t = encoderPastByBatch.get(key);
+            if (t == null) {
+                float[] row = encoderPastRow.get(name);
+                float[] rep = new float[batch * row.length];
+                for (int b = 0; b < batch; b++) {
+                    System.arraycopy(row, 0, rep, b * row.length, row.length);
+                }
+                long[] shape = encoderPastShape.get(name).clone();
+                shape[0] = batch;
+                t = OnnxTensor.createTensor(env, FloatBuffer.wrap(rep), shape);
+                encoderPastByBatch.put(key, t);
             }
             return t;
         }
@@ -481,8 +511,16 @@ public final class OnnxSeq2SeqGenerator implements Generator {
                         past.clear();
                         for (String p : pastInputs) {
                             OnnxTensor t = (OnnxTensor) r.get(PRESENT + p.substring(PAST.length())).orElseThrow();
-                            past.put(p, floats(t));
-                            pastShape.put(p, t.getInfo().getShape());
+                            long[] shape = t.getInfo().getShape();
+                            float[] all = floats(t);
+                            if (isEncoderPast(p)) {
+                                int row = (int) (all.length / shape[0]);
+                                encoderPastRow.put(p, java.util.Arrays.copyOf(all, row));
+                                encoderPastShape.put(p, shape);
+                            } else {
+                                past.put(p, all);
+                                pastShape.put(p, shape);
+                            }
                         }
                     }
                     return lastLogits((OnnxTensor) r.get("logits").orElseThrow(), batch);
@@ -510,6 +548,10 @@ public final class OnnxSeq2SeqGenerator implements Generator {
                     in.put("encoder_attention_mask", mask(batch));
                 }
                 for (String p : pastInputs) {
+                    if (isEncoderPast(p)) {
+                        in.put(p, encoderPast(p, batch));
+                        continue;
+                    }
                     long[] shape = pastShape.get(p);
                     float[] src = past.get(p);
                     int row = (int) (src.length / shape[0]);
@@ -527,6 +569,9 @@ public final class OnnxSeq2SeqGenerator implements Generator {
                 }
                 try (OrtSession.Result r = decoderWithPast.run(in)) {
                     for (String p : pastInputs) {
+                        if (isEncoderPast(p)) {
+                            continue;
+                        }
                         String present = PRESENT + p.substring(PAST.length());
                         var v = r.get(present);
                         if (v.isPresent()) {
@@ -574,7 +619,14 @@ public final class OnnxSeq2SeqGenerator implements Generator {
             for (OnnxValue v : maskByBatch.values()) {
                 v.close();
             }
+            for (OnnxValue v : encoderPastByBatch.values()) {
+                v.close();
+            }
         }
+    }
+
+    private static boolean isEncoderPast(String name) {
+        return name.contains(".encoder.");
     }
 
     private static float[] floats(OnnxTensor t) {

@@ -253,6 +253,19 @@ class OnnxSeq2SeqGeneratorTests {
     }
 
     @Test
+    void testGenerate_whenBudgetGoneBeforeFirstToken_thenTimeoutError() throws Exception {
+        try (OnnxSeq2SeqGenerator g = load("copy-time0", 10f, 0f, none(), DecodingOptions.DEFAULT)) {
+            AtomicLong now = new AtomicLong();
+            g.clock(() -> now.addAndGet(1_000_000));
+            GenerationException e = assertThrows(GenerationException.class,
+                () -> g.generate(new GenerationRequest(List.of("the cat sat"), null, null, 20, 1)));
+            assertTrue(e.isTimeout());
+            assertEquals("[onnx_seq2seq] time budget [1ms] ran out before the first token (the encoder alone took it)",
+                e.getMessage());
+        }
+    }
+
+    @Test
     void testGenerate_whenSourceLongerThanMaxSourceTokens_thenCutWithWarning() throws Exception {
         try (OnnxSeq2SeqGenerator g = load("copy-long", 10f, 0f, none(), DecodingOptions.DEFAULT.withNoRepeatNgramSize(0))) {
             List<String> units = new ArrayList<>();
