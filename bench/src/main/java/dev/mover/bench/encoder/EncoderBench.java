@@ -34,8 +34,9 @@ import java.util.Map;
  * codec's bytes per token, and the error int8 / int4 storage introduces into WRD over sentence pairs.
  *
  * <p>Throughput: the STS sentences are tokenized once and sorted by length, then cut into batches of
- * {@code --batch}; both sides run exactly these batches, interleaved round by round, and the best round of each
- * counts. The encoder's time includes tokenizing, batching, the ONNX pass, copying every content row out and pooling;
+ * {@code --batch}; both sides run exactly these batches, interleaved round by round (order alternating); the
+ * medians of the rounds and of the per-round ratios are reported. The encoder's time includes tokenizing,
+ * batching, the ONNX pass, copying every content row out and pooling;
  * the bare side gets pre-tokenized padded id arrays, runs the session (same intra-op threads and optimisation level)
  * and copies the output out ({@code getFloatBuffer}). Tokens are content tokens (no [CLS]/[SEP]) on both sides.
  *
@@ -54,7 +55,7 @@ public final class EncoderBench {
         "  --threads N      ONNX Runtime intra-op threads (default 2)",
         "  --batch N        sentences per batch (default 32)",
         "  --sentences N    sentences for the throughput run (default 1024)",
-        "  --rounds N       timed rounds per side (default 3)",
+        "  --rounds N       timed rounds per side, interleaved; medians are reported (default 5)",
         "  --pairs N        sentence pairs for the WRD error table (default 1000)",
         "  --long           also time one hierarchical 4,096-token pass (time and peak resident memory)",
         "  --json FILE      write the figures (mover-figures/1)");
@@ -66,7 +67,7 @@ public final class EncoderBench {
         int threads = 2;
         int batch = 32;
         int sentences = 1024;
-        int rounds = 3;
+        int rounds = 5;
         int pairs = 1000;
         boolean long4096 = false;
         Path json = null;
@@ -203,31 +204,46 @@ public final class EncoderBench {
         opts.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
         opts.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
         long checksum = 0;
-        double bestEnc = Double.MAX_VALUE;
-        double bestOrt = Double.MAX_VALUE;
+        double[] encTimes = new double[rounds];
+        double[] ortTimes = new double[rounds];
+        double[] ratios = new double[rounds];
         try (OrtSession bare = env.createSession(enc.model().onnxPath().toString(), opts)) {
             // warm-up: one round each
             checksum += runEncoder(enc, batches);
             checksum += runBare(env, bare, ids, enc.model().dims());
             for (int r = 0; r < rounds; r++) {
-                long t0 = System.nanoTime();
-                checksum += runEncoder(enc, batches);
-                long t1 = System.nanoTime();
-                checksum += runBare(env, bare, ids, enc.model().dims());
-                long t2 = System.nanoTime();
-                bestEnc = Math.min(bestEnc, (t1 - t0) / 1e9);
-                bestOrt = Math.min(bestOrt, (t2 - t1) / 1e9);
-                System.out.printf(Locale.ROOT, "  round %d: encoder %.2f s, bare ORT %.2f s%n", r + 1, (t1 - t0) / 1e9, (t2 - t1) / 1e9);
+                // alternate the order so that neither side always runs first on a busy machine
+                boolean encFirst = r % 2 == 0;
+                for (int k = 0; k < 2; k++) {
+                    long t0 = System.nanoTime();
+                    if ((k == 0) == encFirst) {
+                        checksum += runEncoder(enc, batches);
+                        encTimes[r] = (System.nanoTime() - t0) / 1e9;
+                    } else {
+                        checksum += runBare(env, bare, ids, enc.model().dims());
+                        ortTimes[r] = (System.nanoTime() - t0) / 1e9;
+                    }
+                }
+                ratios[r] = ortTimes[r] / encTimes[r];
+                System.out.printf(Locale.ROOT, "  round %d: encoder %.2f s, bare ORT %.2f s, ratio %.3f%n", r + 1,
+                    encTimes[r], ortTimes[r], ratios[r]);
             }
         }
-        double encTps = tokens / bestEnc;
-        double ortTps = tokens / bestOrt;
-        double ratio = encTps / ortTps;
-        System.out.printf(Locale.ROOT, "  throughput over %d sentences (%d tokens, %d batches): encoder %.0f tokens/s, bare ORT %.0f"
-            + " tokens/s, ratio %.3f%s%n", texts.size(), tokens, batches.size(), encTps, ortTps, ratio,
-            checksum == 42 ? "" : "");
+        long tokT0 = System.nanoTime();
+        long tokCount = 0;
+        for (String s : texts) {
+            tokCount += tok.tokenize(s).size();
+        }
+        double tokSeconds = (System.nanoTime() - tokT0) / 1e9;
+        double encTps = tokens / median(encTimes);
+        double ortTps = tokens / median(ortTimes);
+        double ratio = median(ratios);
+        System.out.printf(Locale.ROOT, "  throughput over %d sentences (%d tokens, %d batches), medians of %d rounds: encoder %.0f"
+            + " tokens/s, bare ORT %.0f tokens/s, ratio %.3f (tokenizing alone: %.0f ms per round)%n", texts.size(), tokens,
+            batches.size(), rounds, encTps, ortTps, ratio, tokSeconds * 1000 + (tokCount == checksum ? 0 : 0));
         String name = enc.model().name();
-        String note = threads + " threads, batch " + batch + ", " + texts.size() + " sentences, best of " + rounds;
+        String note = threads + " threads, batch " + batch + ", " + texts.size() + " sentences, median of " + rounds
+            + " interleaved rounds";
         fig.add("encoder-bench", name, "mover", "tokens_per_s", encTps, (int) tokens, note);
         fig.add("encoder-bench", name, "ort", "tokens_per_s", ortTps, (int) tokens, note);
         fig.add("encoder-bench", name, "mover", "throughput_ratio_vs_ort", ratio, (int) tokens, note);
@@ -380,6 +396,13 @@ public final class EncoderBench {
             fig.add("encoder-bench", name, s, "wrd_spearman", 100 * sp, used, null);
             fig.add("encoder-bench", name, s, "wrd_spearman_change", 100 * (sp - spFloat), used, "vs float32");
         }
+    }
+
+    static double median(double[] v) {
+        double[] c = v.clone();
+        Arrays.sort(c);
+        int n = c.length;
+        return n % 2 == 1 ? c[n / 2] : (c[n / 2 - 1] + c[n / 2]) / 2;
     }
 
     static double spearman(double[] x, double[] y) {
