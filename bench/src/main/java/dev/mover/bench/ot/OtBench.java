@@ -312,13 +312,43 @@ public final class OtBench {
         return out;
     }
 
-    private static String gitCommit() {
+    /** The checked-out commit: {@code git rev-parse HEAD}, or read from {@code .git} (git may refuse a foreign-owned repo). */
+    static String gitCommit() {
         try {
             Process pr = new ProcessBuilder("git", "rev-parse", "HEAD").redirectErrorStream(true).start();
-            String s = new String(pr.getInputStream().readAllBytes()).trim();
-            return pr.waitFor() == 0 ? s : "unknown";
-        } catch (IOException | InterruptedException e) {
-            return "unknown";
+            String s = new String(pr.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).trim();
+            if (pr.waitFor() == 0 && s.matches("[0-9a-f]{40}")) {
+                return s;
+            }
+        } catch (IOException e) {
+            // fall through to reading .git
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
+        for (File dir = new File("").getAbsoluteFile(); dir != null; dir = dir.getParentFile()) {
+            File git = new File(dir, ".git");
+            if (!git.isDirectory()) {
+                continue;
+            }
+            try {
+                String head = Files.readString(new File(git, "HEAD").toPath()).trim();
+                if (!head.startsWith("ref: ")) {
+                    return head;
+                }
+                String ref = head.substring(5);
+                File loose = new File(git, ref);
+                if (loose.isFile()) {
+                    return Files.readString(loose.toPath()).trim();
+                }
+                for (String line : Files.readAllLines(new File(git, "packed-refs").toPath())) {
+                    if (line.endsWith(" " + ref)) {
+                        return line.substring(0, line.indexOf(' '));
+                    }
+                }
+            } catch (IOException e) {
+                return "unknown";
+            }
+        }
+        return "unknown";
     }
 }
