@@ -24,6 +24,15 @@ final class BeamSearch {
         float[][] next(int[] parents, int[][] sequences);
     }
 
+    /** Thrown by a {@link StepModel} whose model run was cut by the time limit; the search stops with TIME. */
+    static final class StepTimedOut extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        StepTimedOut(Throwable cause) {
+            super("decoder step cut by the time limit", cause);
+        }
+    }
+
     /** A hypothesis: generated tokens (without the start token; with eos when it ended). */
     record Hypothesis(int[] tokens, double logProb, double score, boolean ended) {}
 
@@ -88,7 +97,13 @@ final class BeamSearch {
                 reason = GenerationResult.StopReason.TIME;
                 break;
             }
-            float[][] logits = model.next(parents, seqs);
+            float[][] logits;
+            try {
+                logits = model.next(parents, seqs);
+            } catch (StepTimedOut e) {
+                reason = GenerationResult.StopReason.TIME;
+                break;
+            }
             steps++;
             int beams = seqs.length;
             int k = opt.topK();

@@ -23,7 +23,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongSupplier;
 
 /**
@@ -61,9 +65,12 @@ import java.util.function.LongSupplier;
  * warning says so). The query is not given to the model (a seq2seq summarizer has no slot for it); the extract
  * stage has already made the units query-aware.
  *
- * <p><b>Bounds.</b> At most {@code min(maxNewTokens, max_length)} decoder steps; before each step the time budget
+ * <p><b>Bounds.</b> At most {@code min(maxNewTokens, max_length)} decoder steps. Before each step the time budget
  * is checked, and when it has run out the best hypothesis so far is returned with
- * {@link GenerationResult.StopReason#TIME} and a warning (a single ONNX Runtime call is not interrupted).
+ * {@link GenerationResult.StopReason#TIME} and a warning. A watchdog thread (one per generator, daemon) also sets
+ * ONNX Runtime's terminate flag on the call's {@code RunOptions} when the budget ends, so a single long model run
+ * is cut too: a cut decoder step ends the search like the budget check, a cut encoder run is a
+ * {@link GenerationException} with {@link GenerationException#isTimeout()}.
  *
  * <p>Instances are thread-safe (ONNX Runtime sessions are); {@link #close()} releases the sessions.
  */
@@ -111,6 +118,11 @@ public final class OnnxSeq2SeqGenerator implements Generator {
     private final boolean pastTakesMask;
     private final List<String> pastInputs;
     private LongSupplier clock = System::nanoTime;
+    private final ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "mover-onnx-seq2seq-watchdog");
+        t.setDaemon(true);
+        return t;
+    });
 
     private OnnxSeq2SeqGenerator(Path dir, Descriptor descriptor, DecodingOptions options, SubwordTokenizer tokenizer,
                                  OrtEnvironment env, OrtSession encoder, OrtSession decoder, OrtSession decoderWithPast)
@@ -346,7 +358,7 @@ public final class OnnxSeq2SeqGenerator implements Generator {
                 + "] tokens");
         }
         int maxNew = Math.min(request.maxNewTokens(), descriptor.maxLength());
-        BeamSearch.Outcome out = decode(ids, decoding, maxNew, deadline);
+        BeamSearch.Outcome out = decode(ids, decoding, maxNew, deadline, request.timeBudgetMillis());
         BeamSearch.Hypothesis best = out.best();
         int[] toks = best.tokens();
         if (toks.length == 0) {
@@ -371,12 +383,54 @@ public final class OnnxSeq2SeqGenerator implements Generator {
      * hypotheses and their scores).
      */
     BeamSearch.Outcome decode(int[] sourceIds, DecodingOptions decoding, int maxNewTokens, long deadlineNanos) {
+        return decode(sourceIds, decoding, maxNewTokens, deadlineNanos, 0);
+    }
+
+    /**
+     * @param hardLimitMillis real time after which the watchdog terminates a running model call, 0 = none
+     */
+    private BeamSearch.Outcome decode(int[] sourceIds, DecodingOptions decoding, int maxNewTokens, long deadlineNanos,
+                                      long hardLimitMillis) {
         int[] content = contentIds(sourceIds);
         BeamSearch search = new BeamSearch(decoding, descriptor.decoderStartTokenId(), descriptor.eosTokenId(), content, clock);
-        try (Steps steps = new Steps(sourceIds)) {
+        try (Watch watch = new Watch(hardLimitMillis); Steps steps = new Steps(sourceIds, watch)) {
             return search.run(steps, maxNewTokens, deadlineNanos);
         } catch (OrtException e) {
             throw new GenerationException(NAME, "model [" + dir + "] failed: " + e.getMessage(), false, e);
+        }
+    }
+
+    /** The call's RunOptions and the watchdog task that sets their terminate flag at the hard limit. */
+    private final class Watch implements AutoCloseable {
+        final OrtSession.RunOptions runOptions;
+        final AtomicBoolean fired = new AtomicBoolean();
+        private final ScheduledFuture<?> task;
+        private boolean closed;
+
+        Watch(long limitMillis) throws OrtException {
+            this.runOptions = new OrtSession.RunOptions();
+            this.task = limitMillis <= 0 ? null : watchdog.schedule(this::fire, limitMillis, TimeUnit.MILLISECONDS);
+        }
+
+        private synchronized void fire() {
+            if (closed) {
+                return;
+            }
+            fired.set(true);
+            try {
+                runOptions.setTerminate(true);
+            } catch (OrtException e) {
+                // the flag could not be set; the per-step budget check still applies
+            }
+        }
+
+        @Override
+        public synchronized void close() {
+            closed = true;
+            if (task != null) {
+                task.cancel(false);
+            }
+            runOptions.close();
         }
     }
 
@@ -410,7 +464,10 @@ public final class OnnxSeq2SeqGenerator implements Generator {
         private final Map<String, long[]> encoderPastShape = new HashMap<>();
         private final Map<String, OnnxTensor> encoderPastByBatch = new HashMap<>();
 
-        Steps(int[] sourceIds) throws OrtException {
+        private final Watch watch;
+
+        Steps(int[] sourceIds, Watch watch) throws OrtException {
+            this.watch = watch;
             this.srcLen = sourceIds.length;
             long[] shape = {1, srcLen};
             long[] ones = new long[srcLen];
@@ -426,7 +483,17 @@ public final class OnnxSeq2SeqGenerator implements Generator {
                 if (encoderTakesMask) {
                     in.put("attention_mask", maskT);
                 }
-                try (OrtSession.Result r = encoder.run(in)) {
+                OrtSession.Result encoded;
+                try {
+                    encoded = encoder.run(in, watch.runOptions);
+                } catch (OrtException e) {
+                    if (watch.fired.get()) {
+                        throw new GenerationException(NAME, "time limit reached while running the encoder of [" + dir + "]",
+                            true, e);
+                    }
+                    throw e;
+                }
+                try (OrtSession.Result r = encoded) {
                     OnnxTensor h = (OnnxTensor) r.get(encoderOutput).orElseThrow();
                     long[] hs = h.getInfo().getShape();
                     if (hs.length != 3 || hs[0] != 1 || hs[1] != srcLen) {
@@ -485,6 +552,9 @@ public final class OnnxSeq2SeqGenerator implements Generator {
             try {
                 return parents == null || decoderWithPast == null ? full(sequences) : cached(parents, sequences);
             } catch (OrtException e) {
+                if (watch.fired.get()) {
+                    throw new BeamSearch.StepTimedOut(e);
+                }
                 throw new GenerationException(NAME, "model [" + dir + "] decoder step failed: " + e.getMessage(), false, e);
             }
         }
@@ -506,7 +576,7 @@ public final class OnnxSeq2SeqGenerator implements Generator {
                 if (decoderTakesMask) {
                     in.put("encoder_attention_mask", mask(batch));
                 }
-                try (OrtSession.Result r = decoder.run(in)) {
+                try (OrtSession.Result r = decoder.run(in, watch.runOptions)) {
                     if (decoderWithPast != null) {
                         past.clear();
                         for (String p : pastInputs) {
@@ -567,7 +637,7 @@ public final class OnnxSeq2SeqGenerator implements Generator {
                     past.put(p, dst);
                     pastShape.put(p, ns);
                 }
-                try (OrtSession.Result r = decoderWithPast.run(in)) {
+                try (OrtSession.Result r = decoderWithPast.run(in, watch.runOptions)) {
                     for (String p : pastInputs) {
                         if (isEncoderPast(p)) {
                             continue;
@@ -638,6 +708,7 @@ public final class OnnxSeq2SeqGenerator implements Generator {
 
     @Override
     public void close() {
+        watchdog.shutdownNow();
         for (OrtSession s : new OrtSession[] {encoder, decoder, decoderWithPast}) {
             if (s != null) {
                 try {

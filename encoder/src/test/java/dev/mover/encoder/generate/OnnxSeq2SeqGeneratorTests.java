@@ -253,6 +253,37 @@ class OnnxSeq2SeqGeneratorTests {
     }
 
     @Test
+    void testGenerate_whenStepClockNeverAdvances_thenWatchdogTerminatesTheRun() throws Exception {
+        // a model that never ends (eos far down, "z" preferred everywhere) and a step clock frozen at 0, so only the
+        // watchdog (real time) can stop it before 4,096 tokens
+        Object[] triples = new Object[ToySeq2SeqModel.V * 6];
+        for (int t = 0; t < ToySeq2SeqModel.V; t++) {
+            String from = t == 0 ? "start" : t < 3 ? "z" : ToySeq2SeqModel.VOCAB.get(t).substring(1);
+            triples[t * 6] = from;
+            triples[t * 6 + 1] = "z";
+            triples[t * 6 + 2] = 1;
+            triples[t * 6 + 3] = from;
+            triples[t * 6 + 4] = "eos";
+            triples[t * 6 + 5] = -100;
+        }
+        Path dir = ToySeq2SeqModel.write(BASE.resolve("endless"), 0f, 0f, ToySeq2SeqModel.bigrams(triples), null);
+        ObjectNode d = (ObjectNode) TokenizerFixtures.JSON.readTree(dir.resolve("generator.json").toFile());
+        d.put("max_length", 4096);
+        TokenizerFixtures.write(dir, "generator.json", d);
+        try (OnnxSeq2SeqGenerator g = OnnxSeq2SeqGenerator.load(dir, DecodingOptions.DEFAULT.withNoRepeatNgramSize(0))) {
+            g.clock(() -> 0L);
+            long t0 = System.nanoTime();
+            GenerationResult r = g.generate(new GenerationRequest(List.of("the cat"), null, null, 4096, 50));
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertEquals(GenerationResult.StopReason.TIME, r.stopReason(), "tokens " + r.tokens() + " in " + ms + "ms");
+            assertTrue(r.tokens() > 0 && r.tokens() < 4096, "tokens " + r.tokens());
+            assertTrue(r.text().startsWith("z z z"), r.text());
+            assertTrue(ms < 10_000, "took " + ms + "ms");
+            System.out.printf("watchdog stopped the endless model after [%d] tokens, [%d] ms (budget 50 ms)%n", r.tokens(), ms);
+        }
+    }
+
+    @Test
     void testGenerate_whenBudgetGoneBeforeFirstToken_thenTimeoutError() throws Exception {
         try (OnnxSeq2SeqGenerator g = load("copy-time0", 10f, 0f, none(), DecodingOptions.DEFAULT)) {
             AtomicLong now = new AtomicLong();
