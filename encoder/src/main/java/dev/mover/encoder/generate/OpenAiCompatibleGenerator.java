@@ -57,6 +57,8 @@ public final class OpenAiCompatibleGenerator implements Generator {
     public static final String NAME = "openai_compatible";
     /** Largest response body accepted. */
     public static final int MAX_RESPONSE_BYTES = 8 << 20;
+    /** Default {@link Settings#maxPromptChars()}. */
+    public static final int DEFAULT_MAX_PROMPT_CHARS = 48_000;
     private static final int MAX_ERROR_BODY_CHARS = 300;
 
     /**
@@ -69,9 +71,11 @@ public final class OpenAiCompatibleGenerator implements Generator {
      * @param requestTimeout   bound on the whole exchange (capped further by the request's time budget)
      * @param stream           whether to ask for a server-sent-event stream
      * @param supportThreshold {@link SupportChecker} threshold, in [0, 1]
+     * @param maxPromptChars   characters of units put in the prompt at most, in [1, 1,000,000]; later units that do
+     *                         not fit are left out with a warning (default 48,000, about 12k tokens of English)
      */
     public record Settings(URI endpoint, String model, Duration connectTimeout, Duration requestTimeout, boolean stream,
-                           double supportThreshold) {
+                           double supportThreshold, int maxPromptChars) {
         public Settings {
             if (endpoint == null || endpoint.getScheme() == null
                 || !(endpoint.getScheme().equals("http") || endpoint.getScheme().equals("https")) || endpoint.getHost() == null) {
@@ -86,23 +90,37 @@ public final class OpenAiCompatibleGenerator implements Generator {
                 throw new IllegalArgumentException("[" + NAME + "] [support_threshold] must be in [0, 1] but was ["
                     + supportThreshold + "]");
             }
+            if (maxPromptChars < 1 || maxPromptChars > 1_000_000) {
+                throw new IllegalArgumentException("[" + NAME + "] [max_prompt_chars] must be in [1, 1000000] but was ["
+                    + maxPromptChars + "]");
+            }
             endpoint = completions(endpoint);
         }
 
         /** Settings with a 5 s connect timeout, a 60 s request timeout, no streaming and the default threshold. */
         public static Settings of(URI endpoint, String model) {
             return new Settings(endpoint, model, Duration.ofSeconds(5), Duration.ofSeconds(60), false,
-                SupportChecker.DEFAULT_THRESHOLD);
+                SupportChecker.DEFAULT_THRESHOLD, DEFAULT_MAX_PROMPT_CHARS);
         }
 
         /** A copy with streaming on or off. */
         public Settings withStream(boolean s) {
-            return new Settings(endpoint, model, connectTimeout, requestTimeout, s, supportThreshold);
+            return new Settings(endpoint, model, connectTimeout, requestTimeout, s, supportThreshold, maxPromptChars);
         }
 
         /** A copy with other timeouts. */
         public Settings withTimeouts(Duration connect, Duration request) {
-            return new Settings(endpoint, model, connect, request, stream, supportThreshold);
+            return new Settings(endpoint, model, connect, request, stream, supportThreshold, maxPromptChars);
+        }
+
+        /** A copy with another support threshold. */
+        public Settings withSupportThreshold(double t) {
+            return new Settings(endpoint, model, connectTimeout, requestTimeout, stream, t, maxPromptChars);
+        }
+
+        /** A copy with another prompt size cap. */
+        public Settings withMaxPromptChars(int n) {
+            return new Settings(endpoint, model, connectTimeout, requestTimeout, stream, supportThreshold, n);
         }
 
         private static void checkPositive(String name, Duration d) {
@@ -157,7 +175,8 @@ public final class OpenAiCompatibleGenerator implements Generator {
         long started = System.nanoTime();
         long budgetNanos = Math.min(settings.requestTimeout().toNanos(), TimeUnit.MILLISECONDS.toNanos(request.timeBudgetMillis()));
         long deadline = started + budgetNanos;
-        byte[] body = requestBody(request);
+        int[] dropped = new int[1];
+        byte[] body = requestBody(request, dropped);
         HttpRequest.Builder rb = HttpRequest.newBuilder(settings.endpoint())
             .timeout(Duration.ofNanos(budgetNanos))
             .header("Content-Type", "application/json")
@@ -200,24 +219,30 @@ public final class OpenAiCompatibleGenerator implements Generator {
                 + text, false, null);
         }
         Answer answer = settings.stream() && isEventStream(response) ? reader.readStream() : reader.readJson();
-        return result(request, answer, started);
+        return result(request, answer, started, dropped[0]);
     }
 
     private static boolean isEventStream(HttpResponse<?> response) {
         return response.headers().firstValue("Content-Type").orElse("").toLowerCase(Locale.ROOT).startsWith("text/event-stream");
     }
 
-    private GenerationResult result(GenerationRequest request, Answer answer, long started) {
+    private GenerationResult result(GenerationRequest request, Answer answer, long started, int dropped) {
         String text = answer.text.strip();
         if (text.isEmpty()) {
             throw new GenerationException(NAME, "endpoint [" + settings.endpoint() + "] returned an empty summary"
                 + (answer.finishReason == null ? "" : " (finish_reason [" + answer.finishReason + "])"), false, null);
         }
         List<String> warnings = new ArrayList<>();
+        if (dropped > 0) {
+            warnings.add("[" + NAME + "] [" + dropped + "] of [" + request.units().size() + "] units left out of the prompt "
+                + "([max_prompt_chars=" + settings.maxPromptChars() + "])");
+        }
         GenerationResult.StopReason stop = GenerationResult.StopReason.END;
         if ("length".equals(answer.finishReason)) {
             stop = GenerationResult.StopReason.MAX_TOKENS;
             warnings.add("[" + NAME + "] summary cut at [max_tokens=" + request.maxNewTokens() + "]");
+        } else if (answer.finishReason != null && !answer.finishReason.equals("stop") && !answer.finishReason.equals("eos")) {
+            warnings.add("[" + NAME + "] endpoint finished with [finish_reason=" + answer.finishReason + "]");
         }
         SupportChecker checker = new SupportChecker(request.sourceText(), settings.supportThreshold());
         List<SentenceSupport> sentences = checker.check(text);
@@ -237,6 +262,14 @@ public final class OpenAiCompatibleGenerator implements Generator {
 
     /** The chat messages sent for {@code request}: a system message and a user message. */
     static List<String[]> buildMessages(GenerationRequest request) {
+        return buildMessages(request, Integer.MAX_VALUE, new int[1]);
+    }
+
+    /**
+     * The chat messages for {@code request}, with at most {@code maxChars} characters of units ({@code dropped[0]}
+     * receives the number of units left out; the first unit is always kept, cut if needed).
+     */
+    static List<String[]> buildMessages(GenerationRequest request, int maxChars, int[] dropped) {
         boolean cjk = request.isCjk();
         String system = cjk
             ? "你是一个忠实的摘要助手。只使用给出的原文内容，不要添加原文没有的事实。尽量沿用原文的词句，用中文写出简洁连贯的摘要。"
@@ -249,11 +282,21 @@ public final class OpenAiCompatibleGenerator implements Generator {
         }
         user.append(cjk ? "原文片段（按原文顺序）：\n" : "Source passages (in document order):\n");
         int n = 1;
+        int used = 0;
         for (String u : request.units()) {
             String t = u.strip();
-            if (!t.isEmpty()) {
-                user.append('[').append(n++).append("] ").append(t).append('\n');
+            if (t.isEmpty()) {
+                continue;
             }
+            if (used + t.length() > maxChars) {
+                if (n > 1) {
+                    dropped[0]++;
+                    continue;
+                }
+                t = t.substring(0, maxChars);
+            }
+            used += t.length();
+            user.append('[').append(n++).append("] ").append(t).append('\n');
         }
         user.append('\n');
         if (request.query() != null) {
@@ -267,11 +310,11 @@ public final class OpenAiCompatibleGenerator implements Generator {
         return out;
     }
 
-    private byte[] requestBody(GenerationRequest request) {
+    private byte[] requestBody(GenerationRequest request, int[] dropped) {
         ObjectNode root = JSON.createObjectNode();
         root.put("model", settings.model());
         ArrayNode messages = root.putArray("messages");
-        for (String[] m : buildMessages(request)) {
+        for (String[] m : buildMessages(request, settings.maxPromptChars(), dropped)) {
             messages.addObject().put("role", m[0]).put("content", m[1]);
         }
         root.put("temperature", 0);

@@ -185,6 +185,20 @@ class OpenAiCompatibleGeneratorTests {
     }
 
     @Test
+    void testGenerate_whenUnitsExceedPromptCap_thenLaterUnitsLeftOutWithWarning() throws Exception {
+        handle("/cap", ex -> send(ex, 200, "application/json", completion("The council approved the new budget on Monday.", "content_filter")));
+        OpenAiCompatibleGenerator g = new OpenAiCompatibleGenerator(OpenAiCompatibleGenerator.Settings.of(base("/cap"), "m")
+            .withMaxPromptChars(100), null);
+        GenerationResult r = assertTimeoutPreemptively(GUARD, () -> g.generate(request(null, 10_000)));
+        String user = lastBody.get().get("messages").get(1).get("content").asText();
+        assertTrue(user.contains("[2] Spending on public transport"), user);
+        assertFalse(user.contains("The mayor"), user);
+        assertEquals(List.of("[openai_compatible] [1] of [3] units left out of the prompt ([max_prompt_chars=100])",
+            "[openai_compatible] endpoint finished with [finish_reason=content_filter]"), r.warnings());
+        assertEquals(null, lastAuth.get(), "no API key, no Authorization header");
+    }
+
+    @Test
     void testGenerate_when5xx_thenErrorWithStatusAndBody() {
         handle("/err", ex -> send(ex, 503, "application/json", "{\"error\":{\"message\":\"model is loading\"}}"));
         GenerationException e = assertThrows(GenerationException.class, () -> assertTimeoutPreemptively(GUARD,
