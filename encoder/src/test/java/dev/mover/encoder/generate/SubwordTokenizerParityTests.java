@@ -37,7 +37,8 @@ class SubwordTokenizerParityTests {
         "ＡＢＣ full-width and ﬁ ligature",
         "It's the council's budget, they'll say; we've done it.",
         "",
-        "x");
+        "x",
+        "special </s> inside<pad>and <unk> text </s>");
 
     private static List<String> texts() {
         List<String> all = new ArrayList<>(TEXTS);
@@ -79,6 +80,27 @@ class SubwordTokenizerParityTests {
         LinkedHashMap<String, Double> pieces = TokenizerFixtures.corpusPieces();
         Path file = TokenizerFixtures.write(DIR, "unigram.json", TokenizerFixtures.unigram(pieces, true));
         assertParity(file, "Unigram");
+    }
+
+    @Test
+    void testUnigram_whenByteFallbackAndPrependFirst_thenSameIdsAndTextAsHuggingFace() throws Exception {
+        LinkedHashMap<String, Double> pieces = TokenizerFixtures.corpusPieces();
+        for (int b = 0; b < 256; b++) {
+            pieces.put(String.format(java.util.Locale.ROOT, "<0x%02X>", b), -20.0);
+        }
+        ObjectNode root = TokenizerFixtures.unigram(pieces, true);
+        ((ObjectNode) root.get("model")).put("byte_fallback", true);
+        ((ObjectNode) root.get("pre_tokenizer")).put("prepend_scheme", "first");
+        ((ObjectNode) root.get("decoder")).put("prepend_scheme", "first");
+        ObjectNode dec = TokenizerFixtures.JSON.createObjectNode().put("type", "Sequence");
+        dec.putArray("decoders").add(root.get("decoder")).addObject().put("type", "ByteFallback");
+        root.set("decoder", dec);
+        Path file = TokenizerFixtures.write(DIR, "unigram-bytes.json", root);
+        assertParity(file, "Unigram");
+        SubwordTokenizer t = SubwordTokenizer.load(file);
+        int[] ids = t.encode("ζ", false);
+        assertEquals(List.of("\u2581", "<0xCE>", "<0xB6>"), Arrays.stream(ids).mapToObj(t::token).toList(),
+            "an unknown character falls back to its UTF-8 bytes");
     }
 
     @Test
