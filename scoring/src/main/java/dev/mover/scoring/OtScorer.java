@@ -295,6 +295,10 @@ public final class OtScorer {
                 s += v * v;
             }
             norms[t] = Math.sqrt(s);
+            if (!(norms[t] < Double.POSITIVE_INFINITY)) {
+                throw new IllegalArgumentException(String.format(Locale.ROOT,
+                    "[mover] %s token [%d] is too large: its squared norm overflows double", side, t));
+            }
             normSum += norms[t];
         }
         if (massRule != MassRule.EXPLICIT && weights != null) {

@@ -58,6 +58,13 @@ class ValidationTests {
     }
 
     @Test
+    void testScore_whenNormOverflows_thenRejectedNotDropped() {
+        OtScorer s = OtScorer.builder(Metric.WRD).build();
+        assertRejected("[mover] document token [1] is too large: its squared norm overflows double",
+            () -> s.score(s.prepareQuery(Q, null), TokenMatrix.ofDoubles(new double[] {1, 0, 1e200, 1}, 2, 2), null, 0));
+    }
+
+    @Test
     void testExplicit_whenWeightsInvalid_thenRejected() {
         OtScorer s = OtScorer.builder(Metric.WMD).massRule(MassRule.EXPLICIT).build();
         assertRejected("[mover] query weight [1] must be finite and >= 0 but was [-0.5]",
