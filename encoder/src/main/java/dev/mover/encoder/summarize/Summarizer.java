@@ -23,13 +23,14 @@ import java.util.Locale;
  *
  * <p>Scoring rule (fixed in advance, not fitted to any data set). Unit vectors and the query vector are
  * L2-normalized. <em>centrality</em>{@code (i) = cos(e_i, c)} with {@code c} the mean of the unit vectors;
- * <em>relevance</em>{@code (i) = cos(e_i, q)} when a query is given. Each of the two is min-max scaled to [0, 1]
- * over the candidate units, and the salience is {@code w·relevance + (1 − w)·centrality} with a query
- * ({@code w = 0.7}: the query is what was asked, centrality breaks ties toward the document's main content, as in
- * query-biased LexRank), {@code centrality} without. Selection is maximal marginal relevance (Carbonell and Goldstein 1998):
- * repeatedly take {@code argmax λ·salience(i) − (1 − λ)·max_{j selected} cos(e_i, e_j)} with
- * {@code λ = 0.7} (the customary value), ties to the earlier unit. Units with fewer than
- * {@link Settings#minUnitChars()} letters, digits or ideographs are not candidates of the model modes.
+ * <em>relevance</em>{@code (i) = cos(e_i, q)} when a query is given. The salience is
+ * {@code w·relevance + (1 − w)·centrality} with a query ({@code w = 0.7}: the query is what was asked, centrality
+ * breaks ties toward the document's main content, as in query-biased LexRank), {@code centrality} without.
+ * Selection is maximal marginal relevance (Carbonell and Goldstein 1998) with both terms cosines on the same scale:
+ * repeatedly take {@code argmax λ·salience(i) − (1 − λ)·max_{j selected} cos(e_i, e_j)} with {@code λ = 0.7}
+ * (the customary value), ties to the earlier unit. (Rescaling the salience, e.g. min-max, would break that balance:
+ * sentence encoders put most cosines in a narrow band, so the redundancy term would stop mattering.) Units with
+ * fewer than {@link Settings#minUnitChars()} letters, digits or ideographs are not candidates of the model modes.
  *
  * <p>Bounds: at most {@link Settings#maxCharsRead()} characters of the document are read (a unit cut by that
  * limit is dropped), at most {@link Settings#maxUnits()} units are considered, and embedding stops at the first
@@ -171,7 +172,7 @@ public final class Summarizer {
      *
      * @param span       UTF-16 offsets into the document
      * @param text       the unit's text
-     * @param score      salience used for selection (in [0, 1]; lead: 1 − position / units)
+     * @param score      salience used for selection (a cosine; lead: 1 − position / units)
      * @param relevance  cosine to the query, NaN without a query or in lead mode
      * @param centrality cosine to the document centroid, NaN in lead mode
      */
@@ -335,12 +336,10 @@ public final class Summarizer {
             centrality[i] = cn > 0 ? dot / cn : 0;
             relevance[i] = qv == null ? Double.NaN : dot(e[i], qv);
         }
-        double[] salience = minMax(centrality);
-        if (qv != null) {
-            double[] rel = minMax(relevance);
-            for (int i = 0; i < n; i++) {
-                salience[i] = settings.queryWeight() * rel[i] + (1 - settings.queryWeight()) * salience[i];
-            }
+        double[] salience = new double[n];
+        double w = qv == null ? 0 : settings.queryWeight();
+        for (int i = 0; i < n; i++) {
+            salience[i] = qv == null ? centrality[i] : w * relevance[i] + (1 - w) * centrality[i];
         }
         double lambda = settings.lambda();
         double[] maxSim = new double[n];
@@ -475,22 +474,5 @@ public final class Summarizer {
             s += a[d] * b[d];
         }
         return s;
-    }
-
-    /** Min-max scaling to [0, 1]; a constant vector maps to all zeros. */
-    private static double[] minMax(double[] x) {
-        double lo = Double.POSITIVE_INFINITY;
-        double hi = Double.NEGATIVE_INFINITY;
-        for (double v : x) {
-            lo = Math.min(lo, v);
-            hi = Math.max(hi, v);
-        }
-        double[] out = new double[x.length];
-        if (hi > lo) {
-            for (int i = 0; i < x.length; i++) {
-                out[i] = (x[i] - lo) / (hi - lo);
-            }
-        }
-        return out;
     }
 }

@@ -91,7 +91,8 @@ class SummarizerTests {
             Settings.DEFAULT);
         Summary withQuery = sum.summarize(DOC, "When do birds sing?", Budget.units(1), Mode.EXTRACT);
         assertEquals(List.of("Birds sing at dawn."), texts(withQuery));
-        assertEquals(0.7, withQuery.units().get(0).score(), 1e-9); // top relevance, lowest centrality
+        Unit top = withQuery.units().get(0);
+        assertEquals(0.7 * top.relevance() + 0.3 * top.centrality(), top.score(), 1e-9);
         Summary without = sum.summarize(DOC, null, Budget.units(1), Mode.EXTRACT);
         assertFalse(texts(without).contains("Birds sing at dawn."));
         assertTrue(Double.isNaN(without.units().get(0).relevance()));
