@@ -69,7 +69,7 @@ public final class OtCheck {
                 System.out.println("FAIL " + id + ": " + String.join("; ", problems));
             }
         }
-        System.err.println(String.format(Locale.ROOT, "[ot-check] sinkhorn entries checked [%d], skipped (sweeps > %d or null) [%d]",
+        System.out.println(String.format(Locale.ROOT, "sinkhorn entries checked [%d], skipped (plain_sweeps_to_1e-9 > %d or null) [%d]",
             sinkhornChecked, SINKHORN_CAP, sinkhornSkipped));
         System.out.println(passed + " passed, " + failed + " failed");
         return failed == 0 ? 0 : 1;

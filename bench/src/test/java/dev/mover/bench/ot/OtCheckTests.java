@@ -43,6 +43,8 @@ class OtCheckTests {
         int[] rc = new int[1];
         String[] lines = run(golden().toString(), rc);
         assertEquals("54 passed, 0 failed", lines[lines.length - 1]);
+        assertEquals("sinkhorn entries checked [196], skipped (plain_sweeps_to_1e-9 > 100000 or null) [12]", lines[lines.length - 2]);
+        assertEquals(2, lines.length, "no FAIL lines expected");
         assertEquals(0, rc[0]);
     }
 
