@@ -228,7 +228,10 @@ public final class EncoderConfig {
             return this;
         }
 
-        /** Window overlap in tokens, in [0, 255] (a window holds 510 content tokens for 512 positions). */
+        /**
+         * Window overlap in tokens, in [0, 255] (a window holds 510 content tokens for 512 positions); models with
+         * fewer positions use at most half a window.
+         */
         public Builder windowOverlap(int n) {
             this.windowOverlap = range("window_overlap", n, 0, 255);
             return this;

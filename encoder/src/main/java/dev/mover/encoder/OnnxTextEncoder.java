@@ -233,13 +233,14 @@ final class OnnxTextEncoder implements TextEncoder {
             if (text == null) {
                 throw new IllegalArgumentException("[mover] text [" + i + "] is null");
             }
-            BertTokenizer.Tokens tk = tokenizer.tokenize(text);
+            // reads no further than one token past the limit, however long the text
+            BertTokenizer.Tokens tk = tokenizer.tokenize(text, limit);
             int n = tk.size();
             boolean truncated = false;
             if (n > limit) {
                 if (cfg.onOverflow() == EncoderConfig.Overflow.ERROR) {
-                    throw new IllegalArgumentException("[mover] text [" + i + "] has [" + n + "] tokens, more than the limit ["
-                        + limit + "] of model [" + model.name() + "] with long_text [" + cfg.longText() + "]");
+                    throw new IllegalArgumentException("[mover] text [" + i + "] has more than [" + limit + "] tokens, the limit"
+                        + " of model [" + model.name() + "] with long_text [" + cfg.longText() + "]");
                 }
                 n = limit;
                 truncated = true;
@@ -268,7 +269,7 @@ final class OnnxTextEncoder implements TextEncoder {
      * aligned to the end); each token is owned by the window whose centre it is closest to (ties: earlier window).
      */
     private void addWindows(Plan plan, int n, int w, List<Segment> segments) {
-        int stride = w - Math.min(cfg.windowOverlap(), w - 1);
+        int stride = w - Math.min(cfg.windowOverlap(), w / 2);
         List<Integer> starts = new ArrayList<>();
         for (int s = 0; ; s += stride) {
             int start = Math.min(s, n - w);

@@ -59,6 +59,8 @@ public final class BertTokenizer {
     /** Added tokens matched verbatim in the raw text, longest first. */
     private final String[] addedTokens;
     private final int[] addedIds;
+    /** Whether no added token contains whitespace or a CJK character (then cuts after those are safe). */
+    private final boolean chunkSafeAdded;
 
     private BertTokenizer(Map<String, Integer> vocab, int unkId, int clsId, int sepId, int padId,
                           String continuingPrefix, int maxInputCharsPerWord, boolean cleanText,
@@ -85,6 +87,15 @@ public final class BertTokenizer {
         this.lowercase = lowercase;
         this.addedTokens = addedTokens;
         this.addedIds = addedIds;
+        boolean safe = true;
+        for (String t : addedTokens) {
+            for (int k = 0; k < t.length(); k++) {
+                if (isWhitespace(t.charAt(k)) || isChineseChar(t.charAt(k))) {
+                    safe = false;
+                }
+            }
+        }
+        this.chunkSafeAdded = safe;
     }
 
     /**
@@ -232,12 +243,71 @@ public final class BertTokenizer {
      */
     public Tokens tokenize(String text) {
         TokenSink out = new TokenSink(Math.max(8, text.length() / 3));
+        tokenizeRange(text, 0, text.length(), out);
+        return out.toTokens();
+    }
+
+    /**
+     * Like {@link #tokenize(String)} but stops once more than {@code maxTokens} tokens exist: the result holds the
+     * first {@code min(total, maxTokens + 1)} tokens, identical to the start of the full tokenization, so a size
+     * above {@code maxTokens} means the text is longer. Long texts are read in chunks cut at word boundaries
+     * (after whitespace, or after a CJK character when those are split), so a huge text costs time and memory in
+     * proportion to the part that is kept, not to its length.
+     */
+    public Tokens tokenize(String text, int maxTokens) {
+        if (maxTokens < 0) {
+            throw new IllegalArgumentException("[mover] maxTokens must be >= 0 but was [" + maxTokens + "]");
+        }
         int n = text.length();
-        int segStart = 0;
-        int i = 0;
+        int chunk = (int) Math.min(Integer.MAX_VALUE, Math.max(MIN_CHUNK_CHARS, 8L * (maxTokens + 1)));
+        if (n <= chunk) {
+            Tokens all = tokenize(text);
+            return all.size() <= maxTokens + 1 ? all : all.prefix(maxTokens + 1);
+        }
+        TokenSink out = new TokenSink(Math.min(maxTokens + 16, n / 3 + 8));
+        int from = 0;
+        while (from < n && out.size <= maxTokens) {
+            int to = nextCut(text, Math.min(n, from + chunk));
+            tokenizeRange(text, from, to, out);
+            from = to;
+        }
+        Tokens t = out.toTokens();
+        return t.size() <= maxTokens + 1 ? t : t.prefix(maxTokens + 1);
+    }
+
+    /** Shortest chunk {@link #tokenize(String, int)} reads at once. */
+    static final int MIN_CHUNK_CHARS = 1 << 14;
+    /** How far past the wanted end a chunk may extend looking for a word boundary before taking the whole rest. */
+    private static final int MAX_CUT_SEARCH = 1 << 16;
+
+    /**
+     * A position {@code >= p} where the text may be cut without changing its tokens: just after a whitespace
+     * character, or after a CJK character when those are isolated. Added tokens never contain either, so no added
+     * token spans such a cut. Returns the text length when none is found nearby.
+     */
+    private int nextCut(String text, int p) {
+        int n = text.length();
+        int limit = (int) Math.min(n, (long) p + MAX_CUT_SEARCH);
+        for (int i = Math.max(p, 1); i < limit; i++) {
+            char c = text.charAt(i - 1);
+            if (Character.isSurrogate(c)) {
+                continue;
+            }
+            // a whitespace character that clean_text removes as a control (e.g. U+0085) joins its neighbours
+            boolean splits = isWhitespace(c) && !(cleanText && isControl(c));
+            if (chunkSafeAdded && (splits || (handleChineseChars && isChineseChar(c)))) {
+                return i;
+            }
+        }
+        return n;
+    }
+
+    private void tokenizeRange(String text, int from, int n, TokenSink out) {
+        int segStart = from;
+        int i = from;
         if (addedTokens.length > 0) {
             while (i < n) {
-                int match = matchAdded(text, i);
+                int match = matchAdded(text, i, n);
                 if (match >= 0) {
                     tokenizeSegment(text, segStart, i, out);
                     out.add(addedIds[match], i, i + addedTokens[match].length());
@@ -249,14 +319,13 @@ public final class BertTokenizer {
             }
         }
         tokenizeSegment(text, segStart, n, out);
-        return out.toTokens();
     }
 
-    private int matchAdded(String text, int at) {
+    private int matchAdded(String text, int at, int end) {
         char c = text.charAt(at);
         for (int k = 0; k < addedTokens.length; k++) {
             String t = addedTokens[k];
-            if (t.charAt(0) == c && text.startsWith(t, at)) {
+            if (t.charAt(0) == c && at + t.length() <= end && text.startsWith(t, at)) {
                 return k; // longest first
             }
         }
@@ -523,6 +592,11 @@ public final class BertTokenizer {
         /** Number of tokens. */
         public int size() {
             return ids.length;
+        }
+
+        /** The first {@code n} tokens. */
+        public Tokens prefix(int n) {
+            return new Tokens(Arrays.copyOf(ids, n), Arrays.copyOf(starts, n), Arrays.copyOf(ends, n));
         }
 
         /** Token ids (the array itself; do not modify). */

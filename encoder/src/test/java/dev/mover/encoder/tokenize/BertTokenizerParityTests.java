@@ -182,6 +182,35 @@ class BertTokenizerParityTests {
         assertEquals(all.size(), same, "mismatches:\n" + String.join("\n", failures));
     }
 
+    /** {@code tokenize(text, max)} must equal the start of the full tokenization for every limit and script. */
+    @Test
+    void testTokenizeWithLimit_whenLongTexts_thenPrefixOfFullTokenization() throws Exception {
+        List<String> all = sentences();
+        StringBuilder en = new StringBuilder();
+        StringBuilder zh = new StringBuilder();
+        StringBuilder mixed = new StringBuilder();
+        for (String s : all) {
+            boolean cjk = s.codePoints().anyMatch(BertTokenizer::isChineseChar);
+            (cjk ? zh : en).append(s).append(cjk ? "" : " ");
+            mixed.append(s).append(s.length() % 3 == 0 ? "\u0085" : s.length() % 3 == 1 ? "[SEP]" : "\n");
+        }
+        for (String model : new String[] {TestModels.MINILM, TestModels.BGE}) {
+            BertTokenizer tok = BertTokenizer.load(ModelDescriptor.load(TestModels.model(model)).tokenizerPath());
+            for (String text : new String[] {en.toString(), zh.toString(), mixed.toString()}) {
+                BertTokenizer.Tokens full = tok.tokenize(text);
+                assertTrue(text.length() > 8 * BertTokenizer.MIN_CHUNK_CHARS, "text too short for chunking: " + text.length());
+                for (int max : new int[] {0, 1, 509, 4096, 30000, full.size() - 1, full.size(), full.size() + 5}) {
+                    BertTokenizer.Tokens t = tok.tokenize(text, max);
+                    int want = Math.min(full.size(), max + 1);
+                    assertEquals(want, t.size(), model + " max " + max);
+                    assertTrue(Arrays.equals(Arrays.copyOf(full.ids(), want), t.ids()), model + " ids, max " + max);
+                    assertTrue(Arrays.equals(Arrays.copyOf(full.starts(), want), t.starts()), model + " starts, max " + max);
+                    assertTrue(Arrays.equals(Arrays.copyOf(full.ends(), want), t.ends()), model + " ends, max " + max);
+                }
+            }
+        }
+    }
+
     @Test
     void testParity_whenMiniLmTokenizer_thenIdsAndOffsetsIdenticalToHuggingFace() throws Exception {
         parity(TestModels.MINILM);
