@@ -118,6 +118,7 @@ public final class OnnxSeq2SeqGenerator implements Generator {
     private final boolean pastTakesMask;
     private final List<String> pastInputs;
     private LongSupplier clock = System::nanoTime;
+    private long watchdogGraceMillis;
     private final ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "mover-onnx-seq2seq-watchdog");
         t.setDaemon(true);
@@ -340,6 +341,11 @@ public final class OnnxSeq2SeqGenerator implements Generator {
         this.clock = nanoClock;
     }
 
+    /** Delays the watchdog by {@code ms} past the budget (tests on a fake clock keep it out of the way). */
+    void watchdogGrace(long ms) {
+        this.watchdogGraceMillis = ms;
+    }
+
     @Override
     public GenerationResult generate(GenerationRequest request) {
         return generate(request, options);
@@ -358,14 +364,17 @@ public final class OnnxSeq2SeqGenerator implements Generator {
                 + "] tokens");
         }
         int maxNew = Math.min(request.maxNewTokens(), descriptor.maxLength());
-        BeamSearch.Outcome out = decode(ids, decoding, maxNew, deadline, request.timeBudgetMillis());
+        BeamSearch.Outcome out = decode(ids, decoding, maxNew, deadline, request.timeBudgetMillis() + watchdogGraceMillis);
         BeamSearch.Hypothesis best = out.best();
         int[] toks = best.tokens();
         if (toks.length == 0) {
-            throw new GenerationException(NAME, "time budget [" + request.timeBudgetMillis()
-                + "ms] ran out before the first token (the encoder alone took it)", true, null);
+            if (out.stopReason() == GenerationResult.StopReason.TIME) {
+                throw new GenerationException(NAME, "time budget [" + request.timeBudgetMillis()
+                    + "ms] ran out before the first token was generated", true, null);
+            }
+            throw new GenerationException(NAME, "model [" + dir + "] generated no token (every logit was removed)", false, null);
         }
-        int n = toks.length > 0 && toks[toks.length - 1] == descriptor.eosTokenId() ? toks.length - 1 : toks.length;
+        int n = toks[toks.length - 1] == descriptor.eosTokenId() ? toks.length - 1 : toks.length;
         String text = tokenizer.decode(toks, 0, n).strip();
         switch (out.stopReason()) {
             case TIME -> warnings.add("[" + NAME + "] time budget [" + request.timeBudgetMillis() + "ms] ran out after ["
