@@ -112,6 +112,7 @@ public final class EncoderBench {
                 longPass(dir, threads, data, fig);
             }
         }
+        System.out.println("\n" + fig.table("encoder-bench", "tokens_per_s"));
         if (json != null) {
             fig.writeJson(json);
             System.out.println("\nfigures written to " + json.toAbsolutePath());
