@@ -178,8 +178,12 @@ public final class TokenVectorCodec {
                 + "], vectors [" + vectors.length + "] for dims [" + dims + "]");
         }
         int stride = enc.stride(dims);
-        int offsetsMax = n * 10;
-        byte[] out = new byte[HEADER_BYTES + n * stride + offsetsMax + 4];
+        long capacity = HEADER_BYTES + (long) n * stride + 10L * n + 4;
+        if (capacity > Integer.MAX_VALUE - 16) {
+            throw new IllegalArgumentException("[mover] [" + n + "] tokens of [" + dims + "] dims in [" + enc
+                + "] do not fit in one value");
+        }
+        byte[] out = new byte[(int) capacity];
         System.arraycopy(MAGIC, 0, out, 0, 4);
         out[4] = VERSION_CURRENT;
         out[5] = enc.code();
@@ -282,6 +286,9 @@ public final class TokenVectorCodec {
             throw new IllegalArgumentException("[mover] token vectors: token count [" + tokensL + "] is above the maximum [" + MAX_TOKENS + "]");
         }
         int n = (int) tokensL;
+        if ((long) n * dims > Integer.MAX_VALUE - 16) {
+            throw new IllegalArgumentException("[mover] token vectors: [" + n + "] tokens of [" + dims + "] dims are too many to decode");
+        }
         int stride = enc.stride(dims);
         long vecEnd = HEADER_BYTES + (long) n * stride;
         // every token needs at least 2 offset bytes, and the checksum 4
