@@ -21,7 +21,8 @@ import java.util.Locale;
  * SIAM J. Sci. Comput. 2019): the potentials are split as {@code f + eps log u}, {@code g + eps log v}; the sweeps update
  * only the scalings {@code u, v} against the stabilised kernel {@code K_ij = exp((f_i + g_j - C_ij) / eps)} (two
  * matrix-vector products, no exponentials), and whenever a scaling leaves [1e-100, 1e100] or a sum underflows, the
- * scalings are absorbed into {@code f, g} with an exact log-sum-exp sweep and {@code K} is recomputed. After
+ * valid scalings are absorbed into {@code f, g}, the interrupted half-sweep is redone exactly with log-sum-exp and
+ * {@code K} is recomputed, so the iterates stay those of plain log-domain Sinkhorn (up to rounding). After
  * absorption {@code K} holds plan entries (at most 1), so nothing overflows for small eps. The first sweep is always a
  * log-sum-exp sweep, which also protects {@code exp(-C / eps)} from underflow. If a log-sum-exp sweep ever produced a
  * non-finite potential (it cannot for finite inputs), the iteration stops and the result is reported unconverged.
@@ -29,7 +30,10 @@ import java.util.Locale;
  * <p>An instance owns its buffers (including the n x m kernel) and is not thread-safe.
  */
 public final class Sinkhorn {
-    private static final double SCALE_LIMIT = 1e100;
+    private static final double DEFAULT_SCALE_LIMIT = 1e100;
+
+    /** Scalings must stay within [1 / scaleLimit, scaleLimit]; tests lower it to force absorptions. */
+    private final double scaleLimit;
 
     private double[] f = new double[0];
     private double[] g = new double[0];
@@ -50,7 +54,13 @@ public final class Sinkhorn {
     private double value;
 
     /** Creates a solver with an empty workspace. */
-    public Sinkhorn() {}
+    public Sinkhorn() {
+        this(DEFAULT_SCALE_LIMIT);
+    }
+
+    Sinkhorn(double scaleLimit) {
+        this.scaleLimit = scaleLimit;
+    }
 
     /**
      * Runs Sinkhorn to the tolerance or the cap.
@@ -140,18 +150,19 @@ public final class Sinkhorn {
             if (iterations >= maxIterations) {
                 break;
             }
-            boolean needAbsorb = !(viol < Double.POSITIVE_INFINITY);
-            for (int j = 0; j < m && !needAbsorb; j++) {
+            boolean columnRepair = !(viol < Double.POSITIVE_INFINITY);
+            for (int j = 0; j < m && !columnRepair; j++) {
                 double nv = b[j] / colSum[j];
-                if (nv > 1.0 / SCALE_LIMIT && nv < SCALE_LIMIT) {
+                if (nv > 1.0 / scaleLimit && nv < scaleLimit) {
                     v[j] = nv;
                 } else {
-                    needAbsorb = true;
+                    columnRepair = true;
                 }
             }
-            if (!needAbsorb) {
+            boolean rowRepair = false;
+            if (!columnRepair) {
                 // row pass: u_i = a_i / sum_j K_ij v_j
-                for (int i = 0; i < n && !needAbsorb; i++) {
+                for (int i = 0; i < n && !rowRepair; i++) {
                     int o = i * m;
                     double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
                     int j = 0;
@@ -165,19 +176,29 @@ public final class Sinkhorn {
                         s0 += k[o + j] * v[j];
                     }
                     double nu = a[i] / ((s0 + s1) + (s2 + s3));
-                    if (nu > 1.0 / SCALE_LIMIT && nu < SCALE_LIMIT) {
+                    if (nu > 1.0 / scaleLimit && nu < scaleLimit) {
                         u[i] = nu;
                     } else {
-                        needAbsorb = true;
+                        rowRepair = true;
                     }
                 }
             }
-            if (needAbsorb) {
-                // fold the last good scalings into the potentials and redo this sweep exactly in the log domain
+            if (columnRepair) {
+                // u is the last row update: fold it into f and do this sweep exactly in the log domain
                 for (int i = 0; i < n; i++) {
                     f[i] += epsAbs * Math.log(u[i]);
                 }
-                if (!logSweep(c, invEps)) {
+                if (!logColumn(c, invEps) || !logRow(c, invEps)) {
+                    failed = true;
+                    break;
+                }
+                absorb(c, invEps);
+            } else if (rowRepair) {
+                // v is this sweep's column update (u only partly updated): fold v into g, redo the row half exactly
+                for (int j = 0; j < m; j++) {
+                    g[j] += epsAbs * Math.log(v[j]);
+                }
+                if (!logRow(c, invEps)) {
                     failed = true;
                     break;
                 }
@@ -203,6 +224,11 @@ public final class Sinkhorn {
 
     /** One exact log-sum-exp sweep on f, g (column then row); false if a potential became non-finite. */
     private boolean logSweep(double[] c, double invEps) {
+        return logColumn(c, invEps) && logRow(c, invEps);
+    }
+
+    /** Exact column update {@code g_j = eps (log b_j - LSE_i((f_i - C_ij) / eps))}. */
+    private boolean logColumn(double[] c, double invEps) {
         for (int j = 0; j < m; j++) {
             double max = Double.NEGATIVE_INFINITY;
             for (int i = 0; i < n; i++) {
@@ -219,6 +245,11 @@ public final class Sinkhorn {
             }
             g[j] = ng;
         }
+        return true;
+    }
+
+    /** Exact row update {@code f_i = eps (log a_i - LSE_j((g_j - C_ij) / eps))}. */
+    private boolean logRow(double[] c, double invEps) {
         for (int i = 0; i < n; i++) {
             int o = i * m;
             double max = Double.NEGATIVE_INFINITY;
