@@ -57,7 +57,9 @@ import java.util.function.LongSupplier;
  * "intra_op_threads": 1, "decoding": {"num_beams": 3, "top_k": 10, "copy_bias": 1.0,
  * "no_repeat_ngram_size": 3, "length_penalty": 1.0, "min_new_tokens": 0}}</pre>
  *       {@code use_cache: false} (or a missing {@code decoder_with_past_model.onnx}) runs {@code decoder_model.onnx}
- *       on the whole prefix at every step instead.</li>
+ *       on the whole prefix at every step instead. Without {@code generator.json}, the {@code config.json} (and
+ *       {@code generation_config.json}) an Optimum export carries is read instead (see
+ *       {@link #fromHfConfig(JsonNode, JsonNode)}).</li>
  * </ul>
  *
  * <p><b>Source.</b> The request's units joined ({@link GenerationRequest#sourceText()}), after
@@ -80,6 +82,10 @@ public final class OnnxSeq2SeqGenerator implements Generator {
     public static final String NAME = "onnx_seq2seq";
     /** The descriptor file in the model directory. */
     public static final String DESCRIPTOR_FILE = "generator.json";
+    /** HuggingFace model config, read when there is no {@value #DESCRIPTOR_FILE}. */
+    public static final String HF_CONFIG_FILE = "config.json";
+    /** HuggingFace generation config, read with {@value #HF_CONFIG_FILE} when present. */
+    public static final String HF_GENERATION_CONFIG_FILE = "generation_config.json";
 
     private static final String PAST = "past_key_values.";
     private static final String PRESENT = "present.";
@@ -202,12 +208,22 @@ public final class OnnxSeq2SeqGenerator implements Generator {
     public static OnnxSeq2SeqGenerator load(Path dir, DecodingOptions options) {
         Path abs = dir.toAbsolutePath().normalize();
         String where = "[" + NAME + "] model [" + abs + "]";
-        for (String f : new String[] {"encoder_model.onnx", "decoder_model.onnx", "tokenizer.json", DESCRIPTOR_FILE}) {
+        for (String f : new String[] {"encoder_model.onnx", "decoder_model.onnx", "tokenizer.json"}) {
             if (!Files.isRegularFile(abs.resolve(f))) {
                 throw new IllegalArgumentException(where + " is missing [" + f + "]");
             }
         }
-        Descriptor d = readDescriptor(abs.resolve(DESCRIPTOR_FILE), where);
+        Descriptor d;
+        if (Files.isRegularFile(abs.resolve(DESCRIPTOR_FILE))) {
+            d = readDescriptor(readJson(abs.resolve(DESCRIPTOR_FILE), where), DESCRIPTOR_FILE, where);
+        } else if (Files.isRegularFile(abs.resolve(HF_CONFIG_FILE))) {
+            Path gen = abs.resolve(HF_GENERATION_CONFIG_FILE);
+            d = readDescriptor(fromHfConfig(readJson(abs.resolve(HF_CONFIG_FILE), where),
+                Files.isRegularFile(gen) ? readJson(gen, where) : null), HF_CONFIG_FILE, where);
+        } else {
+            throw new IllegalArgumentException(where + " is missing [" + DESCRIPTOR_FILE + "] (or a HuggingFace ["
+                + HF_CONFIG_FILE + "])");
+        }
         SubwordTokenizer tok = SubwordTokenizer.load(abs.resolve("tokenizer.json"));
         boolean withPast = d.useCache() && Files.isRegularFile(abs.resolve("decoder_with_past_model.onnx"));
         OrtEnvironment env = OrtRuntime.environment();
@@ -241,25 +257,100 @@ public final class OnnxSeq2SeqGenerator implements Generator {
         return s;
     }
 
-    static Descriptor readDescriptor(Path file, String where) {
+    private static JsonNode readJson(Path file, String where) {
         JsonNode root;
         try {
             root = new ObjectMapper().readTree(file.toFile());
         } catch (IOException e) {
-            throw new IllegalArgumentException(where + " cannot read [" + DESCRIPTOR_FILE + "]: " + e.getMessage(), e);
+            throw new IllegalArgumentException(where + " cannot read [" + file.getFileName() + "]: " + e.getMessage(), e);
         }
         if (root == null || !root.isObject()) {
-            throw new IllegalArgumentException(where + " [" + DESCRIPTOR_FILE + "] must be a JSON object");
+            throw new IllegalArgumentException(where + " [" + file.getFileName() + "] must be a JSON object");
         }
-        int eos = requiredInt(root, "eos_token_id", where);
+        return root;
+    }
+
+    /**
+     * A generator.json equivalent from a HuggingFace {@code config.json} (T5 keys {@code num_decoder_layers|num_layers},
+     * {@code num_heads}; BART/Marian/Pegasus keys {@code decoder_layers}, {@code decoder_attention_heads},
+     * {@code max_position_embeddings}; the summarization prefix of {@code task_specific_params}) and, when present,
+     * {@code generation_config.json} ({@code max_length}, {@code min_length}, {@code no_repeat_ngram_size},
+     * {@code length_penalty}). Beam count, top-k and copy bias stay at their defaults.
+     */
+    static JsonNode fromHfConfig(JsonNode config, JsonNode generation) {
+        ObjectMapper om = new ObjectMapper();
+        com.fasterxml.jackson.databind.node.ObjectNode d = om.createObjectNode();
+        copyId(config, "eos_token_id", d);
+        copyId(config, "pad_token_id", d);
+        copyId(config, "decoder_start_token_id", d);
+        JsonNode layers = first(config, "decoder_layers", "num_decoder_layers", "num_layers");
+        if (layers != null) {
+            d.set("num_layers", layers);
+        }
+        JsonNode heads = first(config, "decoder_attention_heads", "num_heads");
+        if (heads != null) {
+            d.set("num_heads", heads);
+        }
+        JsonNode g = generation == null ? om.createObjectNode() : generation;
+        JsonNode maxLength = first(g, "max_length");
+        if (maxLength == null) {
+            maxLength = first(config, "max_length");
+        }
+        if (maxLength != null) {
+            d.put("max_length", maxLength.asInt());
+        }
+        if (config.has("max_position_embeddings")) {
+            d.put("max_source_tokens", config.get("max_position_embeddings").asInt());
+        }
+        JsonNode prefix = config.path("task_specific_params").path("summarization").get("prefix");
+        if (prefix != null && prefix.isTextual()) {
+            d.put("source_prefix", prefix.asText());
+        }
+        com.fasterxml.jackson.databind.node.ObjectNode dec = d.putObject("decoding");
+        for (JsonNode src : new JsonNode[] {config, g}) {
+            if (src.has("no_repeat_ngram_size")) {
+                dec.put("no_repeat_ngram_size", src.get("no_repeat_ngram_size").asInt());
+            }
+            if (src.has("length_penalty")) {
+                dec.put("length_penalty", src.get("length_penalty").asDouble());
+            }
+            if (src.has("min_length")) {
+                dec.put("min_new_tokens", Math.min(1000, src.get("min_length").asInt()));
+            }
+        }
+        return d;
+    }
+
+    private static JsonNode first(JsonNode n, String... keys) {
+        for (String k : keys) {
+            JsonNode v = n.get(k);
+            if (v != null && !v.isNull()) {
+                return v;
+            }
+        }
+        return null;
+    }
+
+    private static void copyId(JsonNode config, String key, com.fasterxml.jackson.databind.node.ObjectNode d) {
+        JsonNode v = config.get(key);
+        if (v != null && v.isArray() && v.size() > 0) {
+            v = v.get(0);
+        }
+        if (v != null && v.canConvertToInt()) {
+            d.put(key, v.asInt());
+        }
+    }
+
+    static Descriptor readDescriptor(JsonNode root, String fileName, String where) {
+        int eos = requiredInt(root, "eos_token_id", fileName, where);
         int pad = root.path("pad_token_id").asInt(eos);
         int start = root.has("decoder_start_token_id") ? root.get("decoder_start_token_id").asInt() : pad;
-        int layers = requiredInt(root, "num_layers", where);
-        int heads = requiredInt(root, "num_heads", where);
+        int layers = requiredInt(root, "num_layers", fileName, where);
+        int heads = requiredInt(root, "num_heads", fileName, where);
         int maxLength = root.path("max_length").asInt(128);
         int maxSource = root.path("max_source_tokens").asInt(512);
         if (layers < 1 || heads < 1 || maxLength < 1 || maxSource < 2) {
-            throw new IllegalArgumentException(where + " [" + DESCRIPTOR_FILE + "] needs num_layers, num_heads, max_length >= 1 "
+            throw new IllegalArgumentException(where + " [" + fileName + "] needs num_layers, num_heads, max_length >= 1 "
                 + "and max_source_tokens >= 2 but was [" + layers + ", " + heads + ", " + maxLength + ", " + maxSource + "]");
         }
         JsonNode dn = root.path("decoding");
@@ -270,16 +361,16 @@ public final class OnnxSeq2SeqGenerator implements Generator {
                 dn.path("copy_bias").asDouble(def.copyBias()), dn.path("no_repeat_ngram_size").asInt(def.noRepeatNgramSize()),
                 dn.path("length_penalty").asDouble(def.lengthPenalty()), dn.path("min_new_tokens").asInt(def.minNewTokens()));
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(where + " [" + DESCRIPTOR_FILE + "] decoding: " + e.getMessage(), e);
+            throw new IllegalArgumentException(where + " [" + fileName + "] decoding: " + e.getMessage(), e);
         }
         return new Descriptor(pad, eos, start, layers, heads, maxLength, maxSource, root.path("use_cache").asBoolean(true),
             root.path("source_prefix").asText(""), Math.max(1, root.path("intra_op_threads").asInt(1)), dec);
     }
 
-    private static int requiredInt(JsonNode root, String field, String where) {
+    private static int requiredInt(JsonNode root, String field, String fileName, String where) {
         JsonNode n = root.get(field);
         if (n == null || !n.canConvertToInt()) {
-            throw new IllegalArgumentException(where + " [" + DESCRIPTOR_FILE + "] needs an integer [" + field + "] but was ["
+            throw new IllegalArgumentException(where + " [" + fileName + "] needs an integer [" + field + "] but was ["
                 + n + "]");
         }
         return n.asInt();

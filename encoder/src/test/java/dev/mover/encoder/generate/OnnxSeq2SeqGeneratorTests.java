@@ -1,5 +1,6 @@
 package dev.mover.encoder.generate;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.junit.jupiter.api.Test;
 
@@ -309,6 +310,38 @@ class OnnxSeq2SeqGeneratorTests {
                 "[onnx_seq2seq] stopped at [max_new_tokens=5] before the end token"), r.warnings());
             assertEquals("the cat sat on the", r.text());
         }
+    }
+
+    @Test
+    void testLoad_whenOnlyHuggingFaceConfigs_thenDescriptorDerivedAndModelRuns() throws Exception {
+        Path dir = ToySeq2SeqModel.write(BASE.resolve("hf-config"), 10f, 0f, none(), null);
+        Files.delete(dir.resolve("generator.json"));
+        // T5-style config.json and a generation_config.json, as an Optimum export carries them
+        TokenizerFixtures.write(dir, "config.json", (ObjectNode) TokenizerFixtures.JSON.readTree(
+            "{\"model_type\": \"t5\", \"num_layers\": 2, \"num_decoder_layers\": 2, \"num_heads\": 2, \"d_model\": 16,"
+                + " \"eos_token_id\": 1, \"pad_token_id\": 0, \"decoder_start_token_id\": 0,"
+                + " \"task_specific_params\": {\"summarization\": {\"prefix\": \"\", \"max_length\": 200}}}"));
+        TokenizerFixtures.write(dir, "generation_config.json", (ObjectNode) TokenizerFixtures.JSON.readTree(
+            "{\"max_length\": 24, \"no_repeat_ngram_size\": 0, \"length_penalty\": 0.8, \"min_length\": 2}"));
+        try (OnnxSeq2SeqGenerator g = OnnxSeq2SeqGenerator.load(dir)) {
+            OnnxSeq2SeqGenerator.Descriptor d = g.descriptor();
+            assertEquals(2, d.numLayers());
+            assertEquals(2, d.numHeads());
+            assertEquals(1, d.eosTokenId());
+            assertEquals(0, d.decoderStartTokenId());
+            assertEquals(24, d.maxLength());
+            assertEquals(new DecodingOptions(3, 10, 1.0, 0, 0.8, 2), g.options());
+            GenerationResult r = g.generate(new GenerationRequest(List.of("a b c a b c d"), null, null, 30, 30_000));
+            assertEquals("a b c a b c d", r.text(), "no_repeat_ngram_size 0 from generation_config.json");
+        }
+        // BART-style keys
+        JsonNode bart = OnnxSeq2SeqGenerator.fromHfConfig(TokenizerFixtures.JSON.readTree(
+            "{\"decoder_layers\": 6, \"decoder_attention_heads\": 12, \"encoder_layers\": 12, \"eos_token_id\": 2,"
+                + " \"pad_token_id\": 1, \"decoder_start_token_id\": 2, \"max_position_embeddings\": 1024,"
+                + " \"no_repeat_ngram_size\": 3, \"max_length\": 142}"), null);
+        OnnxSeq2SeqGenerator.Descriptor d = OnnxSeq2SeqGenerator.readDescriptor(bart, "config.json", "x");
+        assertEquals(new OnnxSeq2SeqGenerator.Descriptor(1, 2, 2, 6, 12, 142, 1024, true, "", 1,
+            new DecodingOptions(3, 10, 1.0, 3, 1.0, 0)), d);
     }
 
     @Test
