@@ -295,6 +295,32 @@ class TextEncoderTests {
     }
 
     @Test
+    void testWindows_whenKeepSpecialTokens_thenClsFromFirstWindowAndSepAtTheEnd() throws Exception {
+        BertTokenizer tok = BertTokenizer.load(minilm.model().tokenizerPath());
+        String text = longText(900, tok);
+        EncodedText w;
+        EncodedText first;
+        try (TextEncoder enc = TextEncoder.open(TestModels.model(TestModels.MINILM),
+                 EncoderConfig.builder().keepSpecialTokens(true).build());
+             TextEncoder trunc = TextEncoder.open(TestModels.model(TestModels.MINILM),
+                 EncoderConfig.builder().keepSpecialTokens(true).longText(EncoderConfig.LongText.TRUNCATE).build())) {
+            w = enc.encode(text);
+            first = trunc.encode(text);
+        }
+        int n = tok.tokenize(text).size();
+        assertEquals(n + 2, w.tokens());
+        assertEquals(101, w.ids()[0]);
+        assertEquals(102, w.ids()[n + 1]);
+        assertEquals(text.length(), w.starts()[n + 1]);
+        float[] cls = Arrays.copyOf(w.vectors(), 384);
+        float[] cls0 = Arrays.copyOf(first.vectors(), 384);
+        assertTrue(maxAbsDiff(cls, cls0) <= 1e-4, "CLS row should come from the first window");
+        float[] sep = Arrays.copyOfRange(w.vectors(), (n + 1) * 384, (n + 2) * 384);
+        float[] sep0 = Arrays.copyOfRange(first.vectors(), 511 * 384, 512 * 384);
+        assertTrue(maxAbsDiff(sep, sep0) > 1e-3, "SEP row should come from the last window, not the first");
+    }
+
+    @Test
     void testOpen_whenMissingFiles_thenErrorNamesModelAndFile() throws Exception {
         Path dir = Files.createTempDirectory("mover-model");
         try {
