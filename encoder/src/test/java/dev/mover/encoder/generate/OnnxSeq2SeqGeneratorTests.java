@@ -230,6 +230,33 @@ class OnnxSeq2SeqGeneratorTests {
     }
 
     @Test
+    void testGenerate_whenCalledFromManyThreads_thenEachCallGetsItsOwnState() throws Exception {
+        float[][] w = ToySeq2SeqModel.bigrams("on", "dog", 0.5);
+        try (OnnxSeq2SeqGenerator g = load("concurrent", 3f, 4f, w, DecodingOptions.DEFAULT.withCopyBias(0))) {
+            List<String> sources = List.of("the cat sat on the mat", "a b c d", "the dog sat on a mat", "x y z");
+            List<String> expected = new ArrayList<>();
+            for (String src : sources) {
+                expected.add(g.generate(new GenerationRequest(List.of(src), null, null, 20, 30_000)).text());
+            }
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+            try {
+                List<java.util.concurrent.Future<String>> futures = new ArrayList<>();
+                for (int i = 0; i < 40; i++) {
+                    String src = sources.get(i % sources.size());
+                    futures.add(pool.submit(() -> g.generate(new GenerationRequest(List.of(src), null, null, 20, 30_000)).text()));
+                }
+                for (int i = 0; i < futures.size(); i++) {
+                    assertEquals(expected.get(i % sources.size()), futures.get(i).get(60, java.util.concurrent.TimeUnit.SECONDS),
+                        "call " + i);
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+            assertEquals("the cat sat on dog mat", expected.get(0));
+        }
+    }
+
+    @Test
     void testGenerate_whenMaxNewTokensReached_thenCutWithWarning() throws Exception {
         try (OnnxSeq2SeqGenerator g = load("copy-limit", 10f, 0f, none(), DecodingOptions.DEFAULT)) {
             GenerationResult r = g.generate(new GenerationRequest(List.of("the cat sat on the mat"), null, null, 3, 30_000));
