@@ -40,6 +40,9 @@ public final class TokenVectorCodec {
     /** Most tokens one value may hold. */
     public static final int MAX_TOKENS = 1 << 20;
 
+    /** The encoding to use when none is configured: {@link Encoding#INT8}. */
+    public static final Encoding DEFAULT_ENCODING = Encoding.INT8;
+
     private static final byte[] MAGIC = {'M', 'V', 'T', 'V'};
 
     /** How the vector components are stored. */
