@@ -70,6 +70,20 @@ class IngestIT {
         assertSimulateEncodes(n, Fixtures.ZH_MODEL, Fixtures.ZH_DIMS, "向量在节点上生成。");
     }
 
+    /** ONNX Runtime loads its libraries from the plugin's native/ folder: nothing extracted to the temp dir. */
+    @Test
+    void onnxRuntimeLibrariesAreNotExtractedToTempDir() throws Exception {
+        assertSimulateEncodes(n, Fixtures.EN_MODEL, Fixtures.EN_DIMS, "Nothing is written to the temp dir.");
+        java.nio.file.Path tmp = n.node.dir().resolve("tmp");
+        try (java.util.stream.Stream<java.nio.file.Path> files = java.nio.file.Files.walk(tmp)) {
+            List<String> libs = files.map(p -> p.getFileName().toString())
+                    .filter(f -> f.contains("onnxruntime") && f.endsWith(".so")).toList();
+            assertTrue(libs.isEmpty(), "ONNX Runtime extracted libraries into " + tmp + ": " + libs);
+        }
+        java.nio.file.Path plugin = n.node.dir().getParent().resolve("home/plugins/mover/native");
+        assertTrue(java.nio.file.Files.isRegularFile(plugin.resolve("libonnxruntime.so")), "missing " + plugin);
+    }
+
     @Test
     void bulkThroughDefaultPipelineStoresTokenVectorsInDocValues() throws Exception {
         for (Map.Entry<String, String> e : DOCS.entrySet()) {
