@@ -180,7 +180,12 @@ public final class OnnxSeq2SeqGenerator implements Generator {
                     throw new IllegalArgumentException("[" + NAME + "] " + where + " decoder_with_past_model.onnx must output ["
                         + present + "]");
                 }
-                long[] shape = ((TensorInfo) decoderWithPast.getInputInfo().get(p).getInfo()).getShape();
+                TensorInfo pastInfo = (TensorInfo) decoderWithPast.getInputInfo().get(p).getInfo();
+                if (pastInfo.type != OnnxJavaType.FLOAT) {
+                    throw new IllegalArgumentException("[" + NAME + "] " + where + " input [" + p + "] must be float32 but is ["
+                        + pastInfo.type + "]");
+                }
+                long[] shape = pastInfo.getShape();
                 if (shape.length != 4 || (shape[1] > 0 && shape[1] != descriptor.numHeads())) {
                     throw new IllegalArgumentException("[" + NAME + "] " + where + " input [" + p
                         + "] must be [batch, num_heads=" + descriptor.numHeads() + ", len, head_dim] but is " + java.util.Arrays.toString(shape));

@@ -341,6 +341,16 @@ public final class OpenAiCompatibleGenerator implements Generator {
 
     private record Answer(String text, String finishReason, int completionTokens) {}
 
+    private static final class StreamState {
+        final StringBuilder text = new StringBuilder();
+        String finish;
+        int tokens = -1;
+
+        Answer answer() {
+            return new Answer(text.toString(), finish, tokens);
+        }
+    }
+
     /**
      * Reads a response body from a {@link Flow.Publisher}, one chunk at a time, waiting for each chunk at most
      * until the deadline; on timeout or error the subscription is cancelled (closing the connection).
@@ -472,12 +482,16 @@ public final class OpenAiCompatibleGenerator implements Generator {
             return new Answer(content.asText(), finish, tokens);
         }
 
-        /** Reads server-sent events up to {@code data: [DONE]} or the end of the body. */
+        /**
+         * Reads server-sent events up to {@code data: [DONE]} or the end of the body. Per the SSE format, the
+         * {@code data:} lines of one event (up to a blank line) are joined with newlines; other fields and
+         * comments ({@code : keep-alive}) are skipped.
+         */
         Answer readStream() {
-            StringBuilder text = new StringBuilder();
+            StreamState st = new StreamState();
             ByteArrayOutputStream line = new ByteArrayOutputStream();
-            String finish = null;
-            int tokens = -1;
+            StringBuilder data = new StringBuilder();
+            boolean hasData = false;
             int received = 0;
             byte[] chunk;
             while ((chunk = next(received)) != null) {
@@ -497,45 +511,71 @@ public final class OpenAiCompatibleGenerator implements Generator {
                     if (l.endsWith("\r")) {
                         l = l.substring(0, l.length() - 1);
                     }
-                    if (!l.startsWith("data:")) {
-                        continue; // comments (": keep-alive"), event names, ids, blank separators
-                    }
-                    String data = l.substring(5).strip();
-                    if (data.equals("[DONE]")) {
-                        cancel();
-                        return new Answer(text.toString(), finish, tokens);
-                    }
-                    JsonNode event;
-                    try {
-                        event = JSON.readTree(data);
-                    } catch (java.io.IOException e) {
-                        cancel();
-                        throw malformed("stream event is not JSON (" + e.getMessage().split("\n")[0] + ")",
-                            data.getBytes(StandardCharsets.UTF_8));
-                    }
-                    if (event.has("error")) {
-                        cancel();
-                        throw new GenerationException(NAME, "endpoint [" + settings.endpoint() + "] sent an error event: "
-                            + clip(event.get("error").toString()), false, null);
-                    }
-                    JsonNode choice = event.path("choices").path(0);
-                    JsonNode delta = choice.path("delta").get("content");
-                    if (delta != null && delta.isTextual()) {
-                        text.append(delta.asText());
-                    }
-                    if (choice.path("finish_reason").isTextual()) {
-                        finish = choice.path("finish_reason").asText();
-                    }
-                    if (event.path("usage").has("completion_tokens")) {
-                        tokens = event.path("usage").path("completion_tokens").asInt(-1);
+                    if (l.isEmpty()) {
+                        if (hasData && dispatch(data.toString(), st)) {
+                            cancel();
+                            return st.answer();
+                        }
+                        data.setLength(0);
+                        hasData = false;
+                    } else if (l.startsWith("data:")) {
+                        String d = l.substring(5);
+                        if (d.startsWith(" ")) {
+                            d = d.substring(1);
+                        }
+                        if (hasData) {
+                            data.append('\n');
+                        }
+                        data.append(d);
+                        hasData = true;
                     }
                 }
             }
-            if (finish == null) {
-                throw malformed("stream ended after [" + received + "] bytes without [DONE] or a finish_reason",
-                    text.toString().getBytes(StandardCharsets.UTF_8));
+            if (hasData && dispatch(data.toString(), st)) {
+                return st.answer();
             }
-            return new Answer(text.toString(), finish, tokens);
+            if (st.finish == null) {
+                throw malformed("stream ended after [" + received + "] bytes without [DONE] or a finish_reason",
+                    st.text.toString().getBytes(StandardCharsets.UTF_8));
+            }
+            return st.answer();
+        }
+
+        /** Handles one event's data; returns true at {@code [DONE]}. */
+        private boolean dispatch(String data, StreamState st) {
+            String d = data.strip();
+            if (d.equals("[DONE]")) {
+                return true;
+            }
+            JsonNode event;
+            try {
+                event = JSON.readTree(d);
+            } catch (java.io.IOException e) {
+                cancel();
+                throw malformed("stream event is not JSON (" + e.getMessage().split("\n")[0] + ")",
+                    d.getBytes(StandardCharsets.UTF_8));
+            }
+            if (event == null || !event.isObject()) {
+                cancel();
+                throw malformed("stream event is not a JSON object", d.getBytes(StandardCharsets.UTF_8));
+            }
+            if (event.has("error")) {
+                cancel();
+                throw new GenerationException(NAME, "endpoint [" + settings.endpoint() + "] sent an error event: "
+                    + clip(event.get("error").toString()), false, null);
+            }
+            JsonNode choice = event.path("choices").path(0);
+            JsonNode delta = choice.path("delta").get("content");
+            if (delta != null && delta.isTextual()) {
+                st.text.append(delta.asText());
+            }
+            if (choice.path("finish_reason").isTextual()) {
+                st.finish = choice.path("finish_reason").asText();
+            }
+            if (event.path("usage").has("completion_tokens")) {
+                st.tokens = event.path("usage").path("completion_tokens").asInt(-1);
+            }
+            return false;
         }
 
         private GenerationException malformed(String what, byte[] body) {

@@ -319,6 +319,25 @@ class OpenAiCompatibleGeneratorTests {
     }
 
     @Test
+    void testGenerate_whenEventDataSpansLines_thenLinesJoined() throws Exception {
+        handle("/multiline", ex -> {
+            ex.getResponseHeaders().set("Content-Type", "text/event-stream; charset=utf-8");
+            ex.sendResponseHeaders(200, 0);
+            OutputStream os = ex.getResponseBody();
+            String events = "event: message\nid: 1\ndata: {\"choices\": [{\"index\": 0,\ndata:  \"delta\": {\"content\": \"The mayor said\"}}]}\n\n"
+                + "retry: 1000\r\ndata: {\"choices\": [{\"index\": 0, \"delta\": {\"content\": \" the plan protects existing bus routes.\"},"
+                + " \"finish_reason\": \"stop\"}], \"usage\": {\"completion_tokens\": 11}}\r\n\r\n";
+            os.write(events.getBytes(StandardCharsets.UTF_8));
+            os.close(); // no [DONE]: the finish_reason is enough
+        });
+        GenerationResult r = assertTimeoutPreemptively(GUARD,
+            () -> generator("/multiline", true, Duration.ofSeconds(10)).generate(request(null, 10_000)));
+        assertEquals("The mayor said the plan protects existing bus routes.", r.text());
+        assertEquals(11, r.tokens());
+        assertTrue(r.allSupported());
+    }
+
+    @Test
     void testGenerate_whenStreamStalls_thenTimeoutNotHang() {
         handle("/stall", ex -> {
             ex.getResponseHeaders().set("Content-Type", "text/event-stream");
