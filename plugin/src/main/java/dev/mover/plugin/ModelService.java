@@ -63,7 +63,8 @@ public final class ModelService implements Closeable {
     private volatile int summarizeMaxSentences;
 
     /** The token vectors of one query text, ready for the scorer. */
-    public record QueryVectors(String model, long fingerprint, String text, TokenMatrix matrix, int[] starts, int[] ends) {
+    public record QueryVectors(String model, long fingerprint, String text, TokenMatrix matrix, int[] starts, int[] ends,
+                               float[] pooled) {
         String token(int i) {
             return text.substring(starts[i], ends[i]);
         }
@@ -275,7 +276,7 @@ public final class ModelService implements Closeable {
                 + maxQueryTokens + "] (node setting [" + MoverSettings.MAX_QUERY_TOKENS.getKey() + "])");
         }
         QueryVectors q = new QueryVectors(model, enc.fingerprint(), text, TokenMatrix.of(t.vectors(), t.tokens(), t.dims()),
-            t.starts(), t.ends());
+            t.starts(), t.ends(), t.pooled());
         queryCache.put(key, q);
         return q;
     }

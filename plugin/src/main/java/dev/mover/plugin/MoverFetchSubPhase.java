@@ -63,6 +63,11 @@ final class MoverFetchSubPhase implements FetchSubPhase {
                 } else {
                     out.put(ctx.metric == MoverRescorerBuilder.MoverMetric.MAXSIM ? "maxsim" : "distance", r.distance());
                     out.put("similarity", r.score());
+                    if (ctx.options.pooledField() != null) {
+                        double pc = MoverRescorer.pooledCosine(ctx, leaf, hitContext.docId());
+                        out.put("pooled_cosine", Double.isNaN(pc) ? null : pc);
+                        out.put("blended_similarity", ctx.blend(r.score(), pc));
+                    }
                     String text = null;
                     if (needSource && hitContext.source() != null) {
                         Object v = XContentMapValues.extractValue(ctx.options.textField(), hitContext.source().source());

@@ -9,6 +9,7 @@ import org.elasticsearch.common.xcontent.support.XContentMapValues;
 import org.elasticsearch.search.lookup.SearchLookup;
 
 import org.apache.lucene.index.BinaryDocValues;
+import org.apache.lucene.index.FloatVectorValues;
 import org.apache.lucene.index.LeafReaderContext;
 import org.apache.lucene.index.ReaderUtil;
 import org.apache.lucene.search.Explanation;
@@ -78,6 +79,15 @@ final class MoverRescorer implements Rescorer {
             this.lookup = lookup;
         }
 
+        /** The similarity the final score uses: the OT (or maxSim) similarity blended with the pooled cosine. */
+        double blend(double tokenSimilarity, double pooledCosine) {
+            double beta = options.pooledWeight();
+            if (beta == 0) {
+                return tokenSimilarity;
+            }
+            return (1 - beta) * tokenSimilarity + beta * Math.max(0.0, Double.isNaN(pooledCosine) ? 0.0 : pooledCosine);
+        }
+
         float combine(float firstPass, double similarity) {
             return scoreMode.combine(firstPass * queryWeight, (float) similarity * rescoreQueryWeight);
         }
@@ -122,13 +132,15 @@ final class MoverRescorer implements Rescorer {
         final float firstPass;
         final TokenMatrix doc;
         final double[] weights;
+        final double pooledCosine;
         float upperBound;
 
-        Candidate(ScoreDoc hit, TokenMatrix doc, double[] weights) {
+        Candidate(ScoreDoc hit, TokenMatrix doc, double[] weights, double pooledCosine) {
             this.hit = hit;
             this.firstPass = hit.score;
             this.doc = doc;
             this.weights = weights;
+            this.pooledCosine = pooledCosine;
         }
     }
 
@@ -149,6 +161,7 @@ final class MoverRescorer implements Rescorer {
         int endDoc = 0;
         LeafReaderContext leaf = null;
         BinaryDocValues values = null;
+        FloatVectorValues pooledValues = null;
         List<Candidate> candidates = new ArrayList<>(window);
         Set<Integer> rescored = new HashSet<>();
         CircuitBreaker breaker = ctx.models.requestBreaker();
@@ -161,6 +174,17 @@ final class MoverRescorer implements Rescorer {
                 leaf = leaves.get(++leafIdx);
                 endDoc = leaf.docBase + leaf.reader().maxDoc();
                 values = leaf.reader().getBinaryDocValues(ctx.field);
+                pooledValues = ctx.options.pooledField() == null ? null : leaf.reader().getFloatVectorValues(ctx.options.pooledField());
+            }
+            double pooledCosine = Double.NaN;
+            if (pooledValues != null) {
+                int leafDoc = hit.doc - leaf.docBase;
+                if (pooledValues.docID() < leafDoc) {
+                    pooledValues.advance(leafDoc);
+                }
+                if (pooledValues.docID() == leafDoc) {
+                    pooledCosine = cosine(ctx.query.pooled(), pooledValues.vectorValue());
+                }
             }
             TokenMatrix doc = null;
             double[] weights = null;
@@ -186,7 +210,7 @@ final class MoverRescorer implements Rescorer {
                     accounted += bytes;
                 }
             }
-            candidates.add(new Candidate(hit, doc, weights));
+            candidates.add(new Candidate(hit, doc, weights, pooledCosine));
             rescored.add(hit.doc);
         }
 
@@ -206,7 +230,7 @@ final class MoverRescorer implements Rescorer {
                     c.hit.score = ctx.combineMissing(c.firstPass);
                     offer(best, topK, c.hit.score);
                 } else {
-                    c.upperBound = ctx.combine(c.firstPass, scorer.scoreUpperBound(c.doc, c.weights));
+                    c.upperBound = ctx.combine(c.firstPass, ctx.blend(scorer.scoreUpperBound(c.doc, c.weights), c.pooledCosine));
                     open.add(c);
                 }
             }
@@ -223,7 +247,7 @@ final class MoverRescorer implements Rescorer {
                 if (r.converged() == false) {
                     notConverged++;
                 }
-                c.hit.score = ctx.combine(c.firstPass, r.score());
+                c.hit.score = ctx.combine(c.firstPass, ctx.blend(r.score(), c.pooledCosine));
                 offer(best, topK, c.hit.score);
             }
         } else {
@@ -237,7 +261,7 @@ final class MoverRescorer implements Rescorer {
                     if (r.converged() == false) {
                         notConverged++;
                     }
-                    c.hit.score = ctx.combine(c.firstPass, r.score());
+                    c.hit.score = ctx.combine(c.firstPass, ctx.blend(r.score(), c.pooledCosine));
                 }
             }
         }
@@ -259,6 +283,33 @@ final class MoverRescorer implements Rescorer {
     static long workspaceBytes(int docTokens, int queryTokens) {
         long cells = (long) docTokens * queryTokens;
         return 2 * cells * Double.BYTES + 64L * (docTokens + queryTokens);
+    }
+
+    static double cosine(float[] a, float[] b) {
+        if (a == null || b == null || a.length != b.length) {
+            return Double.NaN;
+        }
+        double dot = 0;
+        double na = 0;
+        double nb = 0;
+        for (int i = 0; i < a.length; i++) {
+            dot += (double) a[i] * b[i];
+            na += (double) a[i] * a[i];
+            nb += (double) b[i] * b[i];
+        }
+        return na == 0 || nb == 0 ? Double.NaN : dot / Math.sqrt(na * nb);
+    }
+
+    /** The pooled cosine of one hit, or NaN when the hit has no pooled vector or none is asked for. */
+    static double pooledCosine(Context ctx, LeafReaderContext leaf, int leafDoc) throws IOException {
+        if (ctx.options.pooledField() == null) {
+            return Double.NaN;
+        }
+        FloatVectorValues fv = leaf.reader().getFloatVectorValues(ctx.options.pooledField());
+        if (fv == null || fv.advance(leafDoc) != leafDoc) {
+            return Double.NaN;
+        }
+        return cosine(ctx.query.pooled(), fv.vectorValue());
     }
 
     private static boolean allNonNegative(List<Candidate> cs) {
@@ -321,8 +372,15 @@ final class MoverRescorer implements Rescorer {
         for (String a : r.describeAlignments(ctx.query)) {
             details.add(Explanation.match(0f, a));
         }
-        Explanation sec = Explanation.match((float) r.score() * ctx.rescoreQueryWeight,
-            "mover " + ctx.metric + " similarity " + r.score() + " times rescore_query_weight " + ctx.rescoreQueryWeight, details);
-        return Explanation.match(ctx.combine(first, r.score()), "score mode [" + ctx.scoreMode + "] combined:", prim, sec);
+        double pooled = pooledCosine(ctx, leaf, topLevelDocId - leaf.docBase);
+        double sim = ctx.blend(r.score(), pooled);
+        if (ctx.options.pooledWeight() > 0) {
+            details.add(Explanation.match((float) (Double.isNaN(pooled) ? 0 : pooled),
+                "pooled cosine [" + ctx.options.pooledField() + "] weighted [" + ctx.options.pooledWeight() + "] against token similarity "
+                    + r.score()));
+        }
+        Explanation sec = Explanation.match((float) sim * ctx.rescoreQueryWeight,
+            "mover " + ctx.metric + " similarity " + sim + " times rescore_query_weight " + ctx.rescoreQueryWeight, details);
+        return Explanation.match(ctx.combine(first, sim), "score mode [" + ctx.scoreMode + "] combined:", prim, sec);
     }
 }

@@ -68,6 +68,8 @@ public final class MoverRescorerBuilder extends RescorerBuilder<MoverRescorerBui
     static final ParseField ALIGNMENTS = new ParseField("alignments");
     static final ParseField TEXT_FIELD = new ParseField("text_field");
     static final ParseField WEIGHTS = new ParseField("weights");
+    static final ParseField POOLED_FIELD = new ParseField("pooled_field");
+    static final ParseField POOLED_WEIGHT = new ParseField("pooled_weight");
 
     /** Which token-level similarity to compute. */
     public enum MoverMetric {
@@ -155,6 +157,8 @@ public final class MoverRescorerBuilder extends RescorerBuilder<MoverRescorerBui
         PARSER.declareInt((b, v) -> b.options = b.options.withAlignments(v), ALIGNMENTS);
         PARSER.declareString((b, v) -> b.options = b.options.withTextField(v), TEXT_FIELD);
         PARSER.declareString((b, v) -> b.options = b.options.withWeights(RescoreOptions.Weights.parse(v)), WEIGHTS);
+        PARSER.declareString((b, v) -> b.options = b.options.withPooled(v, b.options.pooledWeight()), POOLED_FIELD);
+        PARSER.declareDouble((b, v) -> b.options = b.options.withPooled(b.options.pooledField(), v), POOLED_WEIGHT);
     }
 
 
@@ -237,6 +241,9 @@ public final class MoverRescorerBuilder extends RescorerBuilder<MoverRescorerBui
         }
         if (options.weights() != RescoreOptions.Weights.DEFAULT && metric == MoverMetric.MAXSIM) {
             throw new IllegalArgumentException("[weights] does not apply to [metric] [maxsim]");
+        }
+        if (options.pooledWeight() > 0 && options.pooledField() == null) {
+            throw new IllegalArgumentException("[pooled_weight] needs [pooled_field], the dense_vector field holding the pooled vectors");
         }
         if (Float.isFinite(queryWeight) == false || Float.isFinite(rescoreQueryWeight) == false) {
             throw new IllegalArgumentException("[query_weight] and [rescore_query_weight] must be finite");
@@ -392,6 +399,10 @@ public final class MoverRescorerBuilder extends RescorerBuilder<MoverRescorerBui
         }
         builder.field(ALIGNMENTS.getPreferredName(), options.alignments());
         builder.field(WEIGHTS.getPreferredName(), options.weights().toString());
+        if (options.pooledField() != null) {
+            builder.field(POOLED_FIELD.getPreferredName(), options.pooledField());
+        }
+        builder.field(POOLED_WEIGHT.getPreferredName(), options.pooledWeight());
         if (options.textField() != null) {
             builder.field(TEXT_FIELD.getPreferredName(), options.textField());
         }
@@ -427,6 +438,16 @@ public final class MoverRescorerBuilder extends RescorerBuilder<MoverRescorerBui
             models.countShippedQuery();
         } else {
             query = models.encodeQuery(tokensType.model(), queryText);
+        }
+        if (options.pooledField() != null) {
+            MappedFieldType pooled = context.getFieldType(options.pooledField());
+            if (pooled == null || "dense_vector".equals(pooled.typeName()) == false) {
+                throw new IllegalArgumentException("[pooled_field] [" + options.pooledField() + "] must be a [dense_vector] field in index ["
+                    + context.index().getName() + "]");
+            }
+            if (query.pooled() == null) {
+                throw new IllegalArgumentException("[pooled_field] model [" + tokensType.model() + "] gives no pooled vector");
+            }
         }
         org.apache.lucene.analysis.Analyzer analyzer = null;
         if (options.weights() != RescoreOptions.Weights.DEFAULT) {

@@ -12,9 +12,11 @@ import java.util.Locale;
  * Immutable; parsed by {@link MoverRescorerBuilder}.
  */
 record RescoreOptions(Solver solver, double epsilon, boolean epsilonRelative, double tolerance, int maxIterations,
-                      boolean prune, int topK, int alignments, String textField, Weights weights) implements Writeable {
+                      boolean prune, int topK, int alignments, String textField, Weights weights, String pooledField,
+                      double pooledWeight) implements Writeable {
 
-    static final RescoreOptions DEFAULT = new RescoreOptions(Solver.EMD, 0.05, true, 1e-6, 1000, true, -1, 0, null, Weights.DEFAULT);
+    static final RescoreOptions DEFAULT = new RescoreOptions(Solver.EMD, 0.05, true, 1e-6, 1000, true, -1, 0, null, Weights.DEFAULT,
+        null, 0.0);
 
     /** Transport solver. */
     enum Solver {
@@ -67,6 +69,9 @@ record RescoreOptions(Solver solver, double epsilon, boolean epsilonRelative, do
         if (alignments < 0 || alignments > 100) {
             throw new IllegalArgumentException("[alignments] must be between [0] and [100] but was [" + alignments + "]");
         }
+        if (Double.isFinite(pooledWeight) == false || pooledWeight < 0 || pooledWeight > 1) {
+            throw new IllegalArgumentException("[pooled_weight] must be between [0] and [1] but was [" + pooledWeight + "]");
+        }
         if (topK != -1 && topK < 1) {
             throw new IllegalArgumentException("[top_k] must be at least [1] but was [" + topK + "]");
         }
@@ -74,7 +79,8 @@ record RescoreOptions(Solver solver, double epsilon, boolean epsilonRelative, do
 
     RescoreOptions(StreamInput in) throws IOException {
         this(in.readEnum(Solver.class), in.readDouble(), in.readBoolean(), in.readDouble(), in.readVInt(), in.readBoolean(),
-            in.readInt(), in.readVInt(), in.readOptionalString(), in.readEnum(Weights.class));
+            in.readInt(), in.readVInt(), in.readOptionalString(), in.readEnum(Weights.class),
+            in.readOptionalString(), in.readDouble());
     }
 
     @Override
@@ -89,33 +95,40 @@ record RescoreOptions(Solver solver, double epsilon, boolean epsilonRelative, do
         out.writeVInt(alignments);
         out.writeOptionalString(textField);
         out.writeEnum(weights);
+        out.writeOptionalString(pooledField);
+        out.writeDouble(pooledWeight);
     }
 
     RescoreOptions withSolver(Solver s) {
-        return new RescoreOptions(s, epsilon, epsilonRelative, tolerance, maxIterations, prune, topK, alignments, textField, weights);
+        return new RescoreOptions(s, epsilon, epsilonRelative, tolerance, maxIterations, prune, topK, alignments, textField, weights, pooledField, pooledWeight);
     }
 
     RescoreOptions withSinkhorn(double eps, boolean rel, double tol, int maxIt) {
-        return new RescoreOptions(solver, eps, rel, tol, maxIt, prune, topK, alignments, textField, weights);
+        return new RescoreOptions(solver, eps, rel, tol, maxIt, prune, topK, alignments, textField, weights, pooledField, pooledWeight);
     }
 
     RescoreOptions withPrune(boolean p) {
-        return new RescoreOptions(solver, epsilon, epsilonRelative, tolerance, maxIterations, p, topK, alignments, textField, weights);
+        return new RescoreOptions(solver, epsilon, epsilonRelative, tolerance, maxIterations, p, topK, alignments, textField, weights, pooledField, pooledWeight);
     }
 
     RescoreOptions withTopK(int k) {
-        return new RescoreOptions(solver, epsilon, epsilonRelative, tolerance, maxIterations, prune, k, alignments, textField, weights);
+        return new RescoreOptions(solver, epsilon, epsilonRelative, tolerance, maxIterations, prune, k, alignments, textField, weights, pooledField, pooledWeight);
     }
 
     RescoreOptions withAlignments(int a) {
-        return new RescoreOptions(solver, epsilon, epsilonRelative, tolerance, maxIterations, prune, topK, a, textField, weights);
+        return new RescoreOptions(solver, epsilon, epsilonRelative, tolerance, maxIterations, prune, topK, a, textField, weights, pooledField, pooledWeight);
     }
 
     RescoreOptions withWeights(Weights w) {
-        return new RescoreOptions(solver, epsilon, epsilonRelative, tolerance, maxIterations, prune, topK, alignments, textField, w);
+        return new RescoreOptions(solver, epsilon, epsilonRelative, tolerance, maxIterations, prune, topK, alignments, textField, w, pooledField, pooledWeight);
+    }
+
+    RescoreOptions withPooled(String field, double weight) {
+        return new RescoreOptions(solver, epsilon, epsilonRelative, tolerance, maxIterations, prune, topK, alignments, textField, weights,
+            field, weight);
     }
 
     RescoreOptions withTextField(String f) {
-        return new RescoreOptions(solver, epsilon, epsilonRelative, tolerance, maxIterations, prune, topK, alignments, f, weights);
+        return new RescoreOptions(solver, epsilon, epsilonRelative, tolerance, maxIterations, prune, topK, alignments, f, weights, pooledField, pooledWeight);
     }
 }

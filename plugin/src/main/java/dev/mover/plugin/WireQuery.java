@@ -19,8 +19,9 @@ final class WireQuery implements Writeable {
     private final float[] vectors;
     private final int[] starts;
     private final int[] ends;
+    private final float[] pooled;
 
-    private WireQuery(String model, long fingerprint, int tokens, int dims, float[] vectors, int[] starts, int[] ends) {
+    private WireQuery(String model, long fingerprint, int tokens, int dims, float[] vectors, int[] starts, int[] ends, float[] pooled) {
         if (vectors.length != tokens * dims || starts.length != tokens || ends.length != tokens) {
             throw new IllegalArgumentException("[mover] malformed query vectors: [" + tokens + "] tokens of [" + dims
                 + "] dims but [" + vectors.length + "] components");
@@ -32,6 +33,7 @@ final class WireQuery implements Writeable {
         this.vectors = vectors;
         this.starts = starts;
         this.ends = ends;
+        this.pooled = pooled;
     }
 
     static WireQuery of(ModelService.QueryVectors q) {
@@ -42,11 +44,12 @@ final class WireQuery implements Writeable {
                 v[r * m.dims() + c] = (float) m.get(r, c);
             }
         }
-        return new WireQuery(q.model(), q.fingerprint(), m.rows(), m.dims(), v, q.starts(), q.ends());
+        return new WireQuery(q.model(), q.fingerprint(), m.rows(), m.dims(), v, q.starts(), q.ends(), q.pooled());
     }
 
     WireQuery(StreamInput in) throws IOException {
-        this(in.readString(), in.readLong(), in.readVInt(), in.readVInt(), in.readFloatArray(), in.readVIntArray(), in.readVIntArray());
+        this(in.readString(), in.readLong(), in.readVInt(), in.readVInt(), in.readFloatArray(), in.readVIntArray(), in.readVIntArray(),
+            in.readBoolean() ? in.readFloatArray() : null);
     }
 
     @Override
@@ -58,6 +61,10 @@ final class WireQuery implements Writeable {
         out.writeFloatArray(vectors);
         out.writeVIntArray(starts);
         out.writeVIntArray(ends);
+        out.writeBoolean(pooled != null);
+        if (pooled != null) {
+            out.writeFloatArray(pooled);
+        }
     }
 
     ModelService.QueryVectors toQueryVectors(String text) {
@@ -66,7 +73,7 @@ final class WireQuery implements Writeable {
                 throw new IllegalArgumentException("[mover] query token offsets do not fit [query_text]");
             }
         }
-        return new ModelService.QueryVectors(model, fingerprint, text, TokenMatrix.of(vectors, tokens, dims), starts, ends);
+        return new ModelService.QueryVectors(model, fingerprint, text, TokenMatrix.of(vectors, tokens, dims), starts, ends, pooled);
     }
 
     @Override
