@@ -42,14 +42,15 @@ import java.util.stream.Stream;
  *
  * <p>Search (exact): order the pool by word centroid distance (WCD, a lower bound), compute the exact distance for
  * the first 19, then walk the order: stop when WCD reaches the current 19th distance, skip a document when
- * max(WCD, RWMD) reaches it, else solve exactly. Brute force (every pool document solved exactly) runs on the first
- * {@value #BRUTE_DOCS} test documents; {@code prune_speedup} is brute time / pruned time on those documents, and the
- * note says whether both found the same neighbours.
+ * max(WCD, RWMD) exceeds it, else solve exactly. The speed-up is measured on the first {@value #BRUTE_DOCS} test
+ * documents, each searched both ways one after the other on one thread (brute force: every pool document solved
+ * exactly); {@code prune_speedup} is brute time / pruned time, and the note says whether both found the same
+ * neighbours. The searches of the error figures run on {@code --threads} threads.
  */
 final class KnnEval {
 
     static final int K_MAX = 19;
-    static final int BRUTE_DOCS = 5;
+    static final int BRUTE_DOCS = 3;
     private static final ObjectMapper OM = new ObjectMapper();
 
     record Doc(String id, String label, String text) {}
@@ -121,21 +122,19 @@ final class KnnEval {
         }
         int[] ref = refIdx.stream().mapToInt(Integer::intValue).toArray();
         for (String system : new String[] {"pooled", "wrd", "wmd"}) {
-            Search search = new Search(system, poolEnc);
+            Search counters = new Search(system, poolEnc, null);
+            ThreadLocal<Search> local = ThreadLocal.withInitial(() -> new Search(system, poolEnc, counters));
             // choose k on the validation split
+            int[] val = valIdx.stream().mapToInt(Integer::intValue).toArray();
+            int[][] valNn = parallel("knn " + system + " validation", val.length, i -> local.get().nearest(poolEnc[val[i]], ref, K_MAX));
             long[] errs = new long[K_MAX + 1];
-            Progress pv = new Progress("knn " + system + " validation", valIdx.size());
-            int done = 0;
-            for (int v : valIdx) {
-                int[] nn = search.nearest(poolEnc[v], ref, K_MAX);
+            for (int i = 0; i < val.length; i++) {
                 for (int k = 1; k <= K_MAX; k += 2) {
-                    if (!vote(pool, nn, k).equals(pool.get(v).label())) {
+                    if (!vote(pool, valNn[i], k).equals(pool.get(val[i]).label())) {
                         errs[k]++;
                     }
                 }
-                pv.update(++done);
             }
-            pv.done();
             int bestK = 1;
             for (int k = 3; k <= K_MAX; k += 2) {
                 if (errs[k] < errs[bestK]) {
@@ -143,56 +142,77 @@ final class KnnEval {
                 }
             }
             // test against the whole pool
-            search.resetCounters();
-            long wrong = 0;
-            Progress pt = new Progress("knn " + system + " test " + name, test.size());
+            counters.resetCounters();
             long t0 = System.nanoTime();
-            int[][] neighbours = new int[test.size()][];
-            long pruneNanosFirst = 0;
+            int[][] neighbours = parallel("knn " + system + " test " + name, test.size(), t -> local.get().nearest(testEnc[t], all, K_MAX));
+            double secs = (System.nanoTime() - t0) / 1e9;
+            long wrong = 0;
             for (int t = 0; t < test.size(); t++) {
-                long s0 = System.nanoTime();
-                neighbours[t] = search.nearest(testEnc[t], all, K_MAX);
-                if (t < BRUTE_DOCS) {
-                    pruneNanosFirst += System.nanoTime() - s0;
-                }
                 if (!vote(pool, neighbours[t], bestK).equals(test.get(t).label())) {
                     wrong++;
                 }
-                pt.update(t + 1);
             }
-            pt.done();
-            double secs = (System.nanoTime() - t0) / 1e9;
             double error = 100.0 * wrong / test.size();
-            String note = String.format(Locale.ROOT, "model %s; k=%d chosen on %d validation docs (val error %.2f%%); %.2fs/test doc",
-                model, bestK, valIdx.size(), 100.0 * errs[bestK] / Math.max(1, valIdx.size()), secs / test.size());
+            String note = String.format(Locale.ROOT, "model %s; k=%d chosen on %d validation docs (val error %.2f%%); %.2fs/test doc on %d threads",
+                model, bestK, val.length, 100.0 * errs[bestK] / Math.max(1, val.length), secs / test.size(), opt.threads());
             if (!system.equals("pooled")) {
-                note += String.format(Locale.ROOT, "; exact solves %.1f, pruned %.1f, never visited %.1f per test doc",
-                    (double) search.exact / test.size(), (double) search.pruned / test.size(),
-                    (double) (pool.size() - search.visited / Math.max(1, test.size())));
+                note += String.format(Locale.ROOT, "; per test doc: %.1f exact solves, %.1f pruned by RWMD/WCD, %.1f never visited (WCD stop)",
+                    (double) counters.exact.sum() / test.size(), (double) counters.pruned.sum() / test.size(),
+                    pool.size() - (double) counters.visited.sum() / test.size());
             }
             figures.add("knn", name, system, "error", error, test.size(), note);
             if (!system.equals("pooled")) {
+                // speed-up: the same documents searched both ways, one after the other on one thread
                 int b = Math.min(BRUTE_DOCS, test.size());
+                Search one = new Search(system, poolEnc, null);
                 long bruteNanos = 0;
+                long prunedNanos = 0;
                 boolean same = true;
-                Progress pb = new Progress("knn " + system + " brute force", b);
+                Progress pb = new Progress("knn " + system + " brute force vs pruned", b);
                 for (int t = 0; t < b; t++) {
                     long s0 = System.nanoTime();
-                    int[] nn = search.bruteForce(testEnc[t], all, K_MAX);
-                    bruteNanos += System.nanoTime() - s0;
-                    same &= Arrays.equals(nn, neighbours[t]) || search.sameDistances(testEnc[t], nn, neighbours[t]);
+                    int[] pr = one.nearest(testEnc[t], all, K_MAX);
+                    long s1 = System.nanoTime();
+                    int[] nn = one.bruteForce(testEnc[t], all, K_MAX);
+                    long s2 = System.nanoTime();
+                    prunedNanos += s1 - s0;
+                    bruteNanos += s2 - s1;
+                    same &= Arrays.equals(nn, pr) || one.sameDistances(testEnc[t], nn, pr);
                     pb.update(t + 1);
                 }
                 pb.done();
-                figures.add("knn", name, system, "prune_speedup", (double) bruteNanos / Math.max(1, pruneNanosFirst), b,
-                    String.format(Locale.ROOT, "brute %.2fs vs pruned %.2fs per doc on the first %d test docs; neighbours %s",
-                        bruteNanos / 1e9 / b, pruneNanosFirst / 1e9 / b, b, same ? "identical" : "DIFFER"));
+                figures.add("knn", name, system, "prune_speedup", (double) bruteNanos / Math.max(1, prunedNanos), b,
+                    String.format(Locale.ROOT, "brute force %.2fs vs prefetch-and-prune %.2fs per doc (one thread, first %d test docs); neighbours %s",
+                        bruteNanos / 1e9 / b, prunedNanos / 1e9 / b, b, same ? "identical" : "DIFFER"));
             }
         }
     }
 
+    /** Runs {@code task} for 0..n-1 on {@code --threads} threads, with progress; results in index order. */
+    private int[][] parallel(String label, int n, java.util.function.IntFunction<int[]> task) {
+        int[][] out = new int[n][];
+        Progress p = new Progress(label, n);
+        java.util.concurrent.atomic.AtomicInteger done = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.ForkJoinPool fj = new java.util.concurrent.ForkJoinPool(opt.threads());
+        try {
+            fj.submit(() -> java.util.stream.IntStream.range(0, n).parallel().forEach(i -> {
+                out[i] = task.apply(i);
+                p.update(done.incrementAndGet());
+            })).get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("[eval knn] interrupted", e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException("[eval knn] search failed: " + e.getCause(), e.getCause());
+        } finally {
+            fj.shutdown();
+        }
+        p.done();
+        return out;
+    }
+
     /** Majority vote of the first k neighbours; ties to the tied class of the nearest. */
-    private static String vote(List<Doc> pool, int[] nn, int k) {
+    static String vote(List<Doc> pool, int[] nn, int k) {
         Map<String, Integer> counts = new HashMap<>();
         int best = 0;
         for (int i = 0; i < Math.min(k, nn.length); i++) {
@@ -212,20 +232,24 @@ final class KnnEval {
         final String system;
         final Enc[] pool;
         final OtScorer scorer;
-        long exact;
-        long pruned;
-        long visited;
+        final java.util.concurrent.atomic.LongAdder exact;
+        final java.util.concurrent.atomic.LongAdder pruned;
+        final java.util.concurrent.atomic.LongAdder visited;
 
-        Search(String system, Enc[] pool) {
+        /** A search with its own scorer (thread-confined) and counters shared with {@code counters} when given. */
+        Search(String system, Enc[] pool, Search counters) {
             this.system = system;
             this.pool = pool;
             this.scorer = system.equals("pooled") ? null : OtScorer.builder(system.equals("wmd") ? Metric.WMD : Metric.WRD).build();
+            this.exact = counters == null ? new java.util.concurrent.atomic.LongAdder() : counters.exact;
+            this.pruned = counters == null ? new java.util.concurrent.atomic.LongAdder() : counters.pruned;
+            this.visited = counters == null ? new java.util.concurrent.atomic.LongAdder() : counters.visited;
         }
 
         void resetCounters() {
-            exact = 0;
-            pruned = 0;
-            visited = 0;
+            exact.reset();
+            pruned.reset();
+            visited.reset();
         }
 
         /** The k nearest candidates (pool indices), nearest first; ties by pool index. */
@@ -255,14 +279,14 @@ final class KnnEval {
                 if (size == k && wcd[oi] > kth) {
                     break; // sorted by WCD: no later candidate can enter
                 }
-                visited++;
+                visited.increment();
                 OtScorer.Problem p = scorer.buildProblem(pq, pool[c].tokens(), null);
                 if (size == k && Math.max(p.wcd(), p.rwmd()) > kth) {
-                    pruned++;
+                    pruned.increment();
                     continue;
                 }
                 double d = scorer.solve(p, 0).distance();
-                exact++;
+                exact.increment();
                 size = insert(heapIdx, heapD, size, k, c, d);
             }
             return Arrays.copyOf(heapIdx, size);
@@ -356,7 +380,7 @@ final class KnnEval {
         }
     }
 
-    private static List<Doc> read(Path f, int limit) throws IOException {
+    static List<Doc> read(Path f, int limit) throws IOException {
         List<Doc> out = new ArrayList<>();
         try (BufferedReader r = Files.newBufferedReader(f, StandardCharsets.UTF_8)) {
             String line;
@@ -392,9 +416,11 @@ final class KnnEval {
 
     private static Enc enc(float[] pooled, byte[] codecBytes) {
         TokenVectorCodec.Decoded dec = TokenVectorCodec.decode(codecBytes, 0, codecBytes.length);
-        int d = dec.dims();
-        int n = dec.tokens();
-        float[] v = dec.vectors();
+        return enc(pooled, dec.vectors(), dec.tokens(), dec.dims());
+    }
+
+    /** A document from its pooled vector and {@code n x d} token vectors, with both WCD centroids. */
+    static Enc enc(float[] pooled, float[] v, int n, int d) {
         double[] cWmd = new double[d];
         double[] cWrd = new double[d];
         double normSum = 0;
@@ -418,7 +444,7 @@ final class KnnEval {
      * Encodes the pool, reusing {@code target/eval-cache/<sha256 of file + model fingerprint>.bin} (the int8 codec
      * values and pooled vectors) when present.
      */
-    private static Enc[] encodeCached(Path file, List<Doc> docs, TextEncoder enc) throws IOException {
+    static Enc[] encodeCached(Path file, List<Doc> docs, TextEncoder enc) throws IOException {
         String key;
         try (InputStream in = Files.newInputStream(file)) {
             MessageDigest md = MessageDigest.getInstance("SHA-256");

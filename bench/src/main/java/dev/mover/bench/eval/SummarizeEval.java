@@ -37,6 +37,8 @@ final class SummarizeEval {
     private final EvalCli.Options opt;
     private final Figures figures;
     private final Models models;
+    /** One memoising embedder per language, shared by the data sets of a run (segments and meetings share text). */
+    private final Map<Lang, CachingEmbedder> embedders = new java.util.EnumMap<>(Lang.class);
 
     SummarizeEval(EvalCli.Options opt, Figures figures, Models models) {
         this.opt = opt;
@@ -103,7 +105,9 @@ final class SummarizeEval {
     private void evaluate(SummData.DataSet set) {
         TextEncoder enc = models.get(set.lang());
         Rouge.Level level = set.lang() == Lang.ZH ? Rouge.Level.CHAR : Rouge.Level.WORD;
-        CachingEmbedder embedder = new CachingEmbedder(enc);
+        CachingEmbedder embedder = embedders.computeIfAbsent(set.lang(), l -> new CachingEmbedder(enc));
+        long tokens0 = embedder.tokens;
+        long encodeNanos0 = embedder.encodeNanos;
         Summarizer.Settings settings = Summarizer.Settings.DEFAULT.withMaxCharsRead(2_000_000).withMaxUnits(50_000);
         settings = new Summarizer.Settings(settings.maxCharsRead(), settings.maxUnits(), settings.lambda(), settings.queryWeight(),
             settings.minUnitChars(), settings.duplicateCosine(), 256, 0);
@@ -146,7 +150,7 @@ final class SummarizeEval {
         progress.done();
         double secs = (System.nanoTime() - t0) / 1e9;
         System.err.printf(Locale.ROOT, "[eval summarize] %s: %d items, %.1fs, %d tokens encoded in %.1fs%n",
-            set.name(), n, secs, embedder.tokens, embedder.encodeNanos / 1e9);
+            set.name(), n, secs, embedder.tokens - tokens0, (embedder.encodeNanos - encodeNanos0) / 1e9);
         Map<String, double[]> lead = values.get(Mode.LEAD);
         for (Mode m : MODES) {
             for (String metric : METRICS) {
