@@ -87,10 +87,10 @@ final class OnnxTextEncoder implements TextEncoder {
         int positions = model.maxPositions();
         OrtSession session = null;
         try (OrtSession.SessionOptions opts = sessionOptions(cfg.intraOpThreads())) {
-            if (cfg.longText() == EncoderConfig.LongText.HIERARCHICAL) {
-                positions = Math.max(model.maxPositions(), cfg.maxTokens() + 2);
-                byte[] graph = Files.readAllBytes(model.onnxPath());
-                byte[] extended = PositionExtension.extend(graph, model.maxPositions(), positions, model.name());
+            if (cfg.longText() == EncoderConfig.LongText.HIERARCHICAL && cfg.maxTokens() + 2 > model.maxPositions()) {
+                positions = cfg.maxTokens() + 2;
+                ByteBuffer extended = PositionExtension.extend(Files.readAllBytes(model.onnxPath()), model.maxPositions(),
+                    positions, model.name());
                 session = env.createSession(extended, opts);
             } else {
                 session = env.createSession(model.onnxPath().toString(), opts);

@@ -38,14 +38,17 @@ final class PositionExtension {
     private PositionExtension() {}
 
     /**
-     * Returns a copy of {@code model} whose position table and position ids have {@code newPositions} rows.
+     * Returns a copy of {@code model}, in a direct buffer, whose position table and position ids have
+     * {@code newPositions} rows.
      *
-     * @throws IllegalArgumentException if the graph has no recognisable position table of {@code oldPositions} rows
+     * @throws IllegalArgumentException if {@code newPositions} is not above {@code oldPositions}, or the graph has no
+     *                                  recognisable position table of {@code oldPositions} rows
      */
-    static byte[] extend(byte[] model, int oldPositions, int newPositions, String modelName) {
+    static ByteBuffer extend(byte[] model, int oldPositions, int newPositions, String modelName) {
         String label = "[mover] model [" + modelName + "]";
         if (newPositions <= oldPositions) {
-            return model;
+            throw new IllegalArgumentException(label + " extended positions [" + newPositions + "] must be above ["
+                + oldPositions + "]");
         }
         if ((long) newPositions > (long) oldPositions * oldPositions) {
             throw new IllegalArgumentException(label + " hierarchical positions are limited to [" + ((long) oldPositions * oldPositions)
@@ -119,37 +122,89 @@ final class PositionExtension {
         }
         byte[] newIds = Tensor.encodeInt64(idsName, new long[] {1, newPositions}, ids);
 
-        ByteArrayOutputStream g = new ByteArrayOutputStream(graphField.valueEnd - graphField.valueStart + newTable.length + newIds.length);
+        // The new model is assembled from slices of the old one plus the few new tensors, then written once into
+        // a direct buffer: no second heap copy of a 90 MB graph.
+        Pieces g = new Pieces();
         for (Field f : graph) {
             if (f.number == 5 && f.wire == 2) {
                 String name = Tensor.parse(model, f.valueStart, f.valueEnd).name;
                 if (name.equals(table.name)) {
-                    writeLen(g, 5, newTable);
+                    g.addLen(5, newTable);
                     continue;
                 }
                 if (name.equals(idsName)) {
-                    writeLen(g, 5, Tensor.encodeInt64(idsName, new long[] {1, newPositions}, ids));
+                    g.addLen(5, newIds);
                     continue;
                 }
             } else if (f.number == 1 && f.wire == 2) {
                 Node n = Node.parse(model, f);
                 if ("Constant".equals(n.opType) && n.outputs.contains(idsName)) {
-                    writeLen(g, 1, n.withValue(model, Tensor.encodeInt64(idsName, new long[] {1, newPositions}, ids)));
+                    g.addLen(1, n.withValue(model, newIds));
                     continue;
                 }
             }
-            g.write(model, f.start, f.end - f.start);
+            g.add(model, f.start, f.end - f.start);
         }
-        byte[] graphBytes = g.toByteArray();
-        ByteArrayOutputStream out = new ByteArrayOutputStream(model.length + graphBytes.length - (graphField.valueEnd - graphField.valueStart));
+        Pieces out = new Pieces();
         for (Field f : modelFields) {
             if (f == graphField) {
-                writeLen(out, 7, graphBytes);
+                out.addHeader(7, g.length());
+                out.addAll(g);
             } else {
-                out.write(model, f.start, f.end - f.start);
+                out.add(model, f.start, f.end - f.start);
             }
         }
-        return out.toByteArray();
+        if (out.length() > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(label + " extended graph is larger than 2 GB");
+        }
+        ByteBuffer buf = ByteBuffer.allocateDirect((int) out.length());
+        out.writeTo(buf);
+        buf.flip();
+        return buf;
+    }
+
+    /** A byte sequence made of slices of existing arrays, copied only by {@link #writeTo(ByteBuffer)}. */
+    private static final class Pieces {
+        private final List<byte[]> arrays = new ArrayList<>();
+        private final List<int[]> ranges = new ArrayList<>();
+        private long length;
+
+        void add(byte[] src, int off, int len) {
+            arrays.add(src);
+            ranges.add(new int[] {off, len});
+            length += len;
+        }
+
+        void addAll(Pieces other) {
+            arrays.addAll(other.arrays);
+            ranges.addAll(other.ranges);
+            length += other.length;
+        }
+
+        /** Tag and length prefix of a length-delimited field. */
+        void addHeader(int number, long len) {
+            ByteArrayOutputStream h = new ByteArrayOutputStream(16);
+            writeVarint(h, ((long) number << 3) | 2);
+            writeVarint(h, len);
+            byte[] b = h.toByteArray();
+            add(b, 0, b.length);
+        }
+
+        void addLen(int number, byte[] value) {
+            addHeader(number, value.length);
+            add(value, 0, value.length);
+        }
+
+        long length() {
+            return length;
+        }
+
+        void writeTo(ByteBuffer buf) {
+            for (int i = 0; i < arrays.size(); i++) {
+                int[] r = ranges.get(i);
+                buf.put(arrays.get(i), r[0], r[1]);
+            }
+        }
     }
 
     /** The extended table, row-major {@code [m, dims]}; the first {@code n} rows are copied unchanged. */
