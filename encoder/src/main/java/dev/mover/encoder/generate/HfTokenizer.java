@@ -821,6 +821,11 @@ final class HfTokenizer implements SubwordTokenizer {
     }
 
     @Override
+    public boolean isSpecial(int id) {
+        return specialIds.contains(id);
+    }
+
+    @Override
     public int vocabSize() {
         return idToToken.length;
     }

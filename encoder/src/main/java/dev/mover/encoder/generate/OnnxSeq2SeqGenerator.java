@@ -147,6 +147,10 @@ public final class OnnxSeq2SeqGenerator implements Generator {
         this.encoderTakesMask = encoder.getInputNames().contains("attention_mask");
         this.encoderOutput = encoder.getOutputNames().contains("last_hidden_state") ? "last_hidden_state"
             : encoder.getOutputNames().iterator().next();
+        if (encoder.getOutputInfo().get(encoderOutput).getInfo() instanceof TensorInfo eo && eo.type != OnnxJavaType.FLOAT) {
+            throw new IllegalArgumentException("[" + NAME + "] " + where + " encoder_model.onnx output [" + encoderOutput
+                + "] must be float32 but is [" + eo.type + "]");
+        }
         requireInputs(decoder, "decoder_model.onnx", where, "input_ids", "encoder_hidden_states");
         requireOutputs(decoder, "decoder_model.onnx", where, "logits");
         this.decoderTakesMask = decoder.getInputNames().contains("encoder_attention_mask");
@@ -544,7 +548,8 @@ public final class OnnxSeq2SeqGenerator implements Generator {
         int[] out = new int[ids.length];
         int n = 0;
         for (int id : ids) {
-            if (id != descriptor.eosTokenId() && id != descriptor.padTokenId() && id != descriptor.decoderStartTokenId()) {
+            if (id != descriptor.eosTokenId() && id != descriptor.padTokenId() && id != descriptor.decoderStartTokenId()
+                && !tokenizer.isSpecial(id)) {
                 out[n++] = id;
             }
         }

@@ -36,6 +36,9 @@ public interface SubwordTokenizer {
     /** The token of an id, or {@code null} when out of range. */
     String token(int id);
 
+    /** Whether {@code id} is a special token (an added token marked {@code special}, e.g. {@code </s>}). */
+    boolean isSpecial(int id);
+
     /** Number of ids (largest id + 1). */
     int vocabSize();
 
