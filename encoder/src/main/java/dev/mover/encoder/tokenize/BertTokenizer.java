@@ -29,6 +29,10 @@ import java.util.Map;
  * itself. {@link #tokenize(String)} returns the content tokens only; [CLS] and [SEP] are added by the caller
  * ({@link #clsId()}, {@link #sepId()}).
  *
+ * <p><b>Special tokens in the text.</b> Added tokens written literally in the input (e.g. {@code [SEP]},
+ * {@code [MASK]}) are matched before normalisation and become those tokens, exactly as the Rust library and
+ * sentence-transformers do; the model sees them as it would there.
+ *
  * <p><b>Invalid UTF-16.</b> A lone surrogate is read as U+FFFD, which the BERT normaliser's {@code clean_text}
  * drops (as the Rust library drops U+FFFD), so it yields no token and the other offsets stay exact.
  *
