@@ -62,6 +62,11 @@ class BadInputIT {
 
     @Test
     void mappingWithWrongDimsForModel() throws Exception {
+        // the model's own dimension count is accepted
+        Http.ok(n.rest, "PUT", "/good-mapping-dims", """
+            { "mappings": { "properties": { "t": { "type": "mover_tokens", "model": "all-minilm-l6-v2", "dims": 384 } } } }
+            """);
+        Http.ok(n.rest, "DELETE", "/good-mapping-dims", null);
         Http.Reply r = Http.call(n.rest, "PUT", "/bad-mapping-dims", """
             { "mappings": { "properties": { "t": { "type": "mover_tokens", "model": "all-minilm-l6-v2", "dims": 768 } } } }
             """);
