@@ -19,7 +19,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
@@ -123,6 +122,10 @@ public final class OnnxSeq2SeqGenerator implements Generator {
     private final boolean pastTakesHidden;
     private final boolean pastTakesMask;
     private final List<String> pastInputs;
+    /** The decoder pasts (not the encoder ones), in the order of the reorder graph's inputs. */
+    private final List<String> decoderPasts;
+    /** A one-node-per-past ONNX graph, {@code out_k = Gather(in_k, indices, axis=0)}: reorders the pasts natively. */
+    private final OrtSession reorder;
     private LongSupplier clock = System::nanoTime;
     private long watchdogGraceMillis;
     private final ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -167,11 +170,11 @@ public final class OnnxSeq2SeqGenerator implements Generator {
                 }
             }
             int expectedDecoder = 2 * descriptor.numLayers();
-            long decoderPasts = pasts.stream().filter(p -> p.contains(".decoder.")).count();
-            if (decoderPasts != expectedDecoder) {
+            long decoderPastCount = pasts.stream().filter(p -> p.contains(".decoder.")).count();
+            if (decoderPastCount != expectedDecoder) {
                 throw new IllegalArgumentException("[" + NAME + "] " + where + " decoder_with_past_model.onnx must take ["
                     + expectedDecoder + "] decoder past inputs (2 x num_layers [" + descriptor.numLayers() + "]) but takes ["
-                    + decoderPasts + "]: " + new TreeSet<>(pasts));
+                    + decoderPastCount + "]: " + new TreeSet<>(pasts));
             }
             for (String p : pasts) {
                 String present = PRESENT + p.substring(PAST.length());
@@ -196,11 +199,36 @@ public final class OnnxSeq2SeqGenerator implements Generator {
                 }
             }
             this.pastInputs = List.copyOf(pasts);
+            this.decoderPasts = pasts.stream().filter(p -> !isEncoderPast(p)).toList();
+            try (OrtSession.SessionOptions so = reorderOptions()) {
+                this.reorder = env.createSession(reorderGraph(decoderPasts.size()), so);
+            }
         } else {
             this.pastTakesHidden = false;
             this.pastTakesMask = false;
             this.pastInputs = List.of();
+            this.decoderPasts = List.of();
+            this.reorder = null;
         }
+    }
+
+    private static OrtSession.SessionOptions reorderOptions() throws OrtException {
+        OrtSession.SessionOptions so = new OrtSession.SessionOptions();
+        so.setIntraOpNumThreads(1);
+        so.setInterOpNumThreads(1);
+        return so;
+    }
+
+    /** {@code out_k = Gather(in_k, indices, axis = 0)} for {@code k < n}: rows of every past picked by beam parent. */
+    static byte[] reorderGraph(int n) {
+        OnnxGraphWriter g = new OnnxGraphWriter("mover_beam_reorder");
+        g.input("indices", OnnxGraphWriter.INT64, "beams");
+        for (int k = 0; k < n; k++) {
+            g.input("in" + k, OnnxGraphWriter.FLOAT, "batch", "heads", "len", "head_dim");
+            g.node("Gather", "out" + k, List.of("in" + k, "indices"), OnnxGraphWriter.Attr.i("axis", 0));
+            g.output("out" + k, OnnxGraphWriter.FLOAT, "beams", "heads", "len", "head_dim");
+        }
+        return g.model(13);
     }
 
     /** Loads the model directory with the decoding options of its {@code generator.json}. */
@@ -563,9 +591,13 @@ public final class OnnxSeq2SeqGenerator implements Generator {
         private final int hiddenDim;
         private final Map<Integer, OnnxTensor> hiddenByBatch = new HashMap<>();
         private final Map<Integer, OnnxTensor> maskByBatch = new HashMap<>();
-        /** Decoder past tensors by input name ({@code past_key_values.*}), batch = live beams of the previous step. */
-        private final Map<String, float[]> past = new LinkedHashMap<>();
-        private final Map<String, long[]> pastShape = new HashMap<>();
+        /**
+         * The decoder presents of the last step by past input name ({@code past_key_values.*}), batch = the beams of
+         * that step; native tensors owned by {@link #presentsOwner}, fed back without leaving ONNX Runtime.
+         */
+        private final Map<String, OnnxTensor> presents = new HashMap<>();
+        private OrtSession.Result presentsOwner;
+        private int presentsBatch;
         /**
          * Encoder pasts (projections of the encoder output) are the same for every beam, so one row is kept and
          * replicated once per batch size instead of being copied and reordered at every step.
@@ -686,24 +718,32 @@ public final class OnnxSeq2SeqGenerator implements Generator {
                 if (decoderTakesMask) {
                     in.put("encoder_attention_mask", mask(batch));
                 }
-                try (OrtSession.Result r = decoder.run(in, watch.runOptions)) {
+                OrtSession.Result r = decoder.run(in, watch.runOptions);
+                boolean keep = false;
+                try {
+                    float[][] logits = lastLogits((OnnxTensor) r.get("logits").orElseThrow(), batch);
                     if (decoderWithPast != null) {
-                        past.clear();
+                        Map<String, OnnxTensor> next = new HashMap<>();
                         for (String p : pastInputs) {
                             OnnxTensor t = (OnnxTensor) r.get(PRESENT + p.substring(PAST.length())).orElseThrow();
-                            long[] shape = t.getInfo().getShape();
-                            float[] all = floats(t);
                             if (isEncoderPast(p)) {
+                                long[] shape = t.getInfo().getShape();
+                                float[] all = floats(t);
                                 int row = (int) (all.length / shape[0]);
                                 encoderPastRow.put(p, java.util.Arrays.copyOf(all, row));
                                 encoderPastShape.put(p, shape);
                             } else {
-                                past.put(p, all);
-                                pastShape.put(p, shape);
+                                next.put(p, t);
                             }
                         }
+                        replacePresents(r, next, batch);
+                        keep = true;
                     }
-                    return lastLogits((OnnxTensor) r.get("logits").orElseThrow(), batch);
+                    return logits;
+                } finally {
+                    if (!keep) {
+                        r.close();
+                    }
                 }
             }
         }
@@ -716,10 +756,10 @@ public final class OnnxSeq2SeqGenerator implements Generator {
                 ids[b] = sequences[b][sequences[b].length - 1];
             }
             Map<String, OnnxTensor> in = new HashMap<>();
-            List<OnnxTensor> owned = new ArrayList<>();
-            try {
-                OnnxTensor idsT = OnnxTensor.createTensor(env, LongBuffer.wrap(ids), new long[] {batch, 1});
-                owned.add(idsT);
+            OrtSession.Result reordered = null;
+            OrtSession.Result r = null;
+            boolean keep = false;
+            try (OnnxTensor idsT = OnnxTensor.createTensor(env, LongBuffer.wrap(ids), new long[] {batch, 1})) {
                 in.put("input_ids", idsT);
                 if (pastTakesHidden) {
                     in.put("encoder_hidden_states", hidden(batch));
@@ -730,48 +770,68 @@ public final class OnnxSeq2SeqGenerator implements Generator {
                 for (String p : pastInputs) {
                     if (isEncoderPast(p)) {
                         in.put(p, encoderPast(p, batch));
-                        continue;
                     }
-                    long[] shape = pastShape.get(p);
-                    float[] src = past.get(p);
-                    int row = (int) (src.length / shape[0]);
-                    float[] dst = new float[batch * row];
+                }
+                boolean identity = batch == presentsBatch;
+                for (int b = 0; b < batch && identity; b++) {
+                    identity = parents[b] == b;
+                }
+                if (identity) {
+                    for (String p : decoderPasts) {
+                        in.put(p, presents.get(p));
+                    }
+                } else {
+                    long[] idx = new long[batch];
                     for (int b = 0; b < batch; b++) {
-                        System.arraycopy(src, parents[b] * row, dst, b * row, row);
+                        idx[b] = parents[b];
                     }
-                    long[] ns = shape.clone();
-                    ns[0] = batch;
-                    OnnxTensor t = OnnxTensor.createTensor(env, FloatBuffer.wrap(dst), ns);
-                    owned.add(t);
-                    in.put(p, t);
-                    past.put(p, dst);
-                    pastShape.put(p, ns);
-                }
-                try (OrtSession.Result r = decoderWithPast.run(in, watch.runOptions)) {
-                    for (String p : pastInputs) {
-                        if (isEncoderPast(p)) {
-                            continue;
+                    try (OnnxTensor idxT = OnnxTensor.createTensor(env, LongBuffer.wrap(idx), new long[] {batch})) {
+                        Map<String, OnnxTensor> rin = new HashMap<>();
+                        rin.put("indices", idxT);
+                        for (int k = 0; k < decoderPasts.size(); k++) {
+                            rin.put("in" + k, presents.get(decoderPasts.get(k)));
                         }
-                        String present = PRESENT + p.substring(PAST.length());
-                        var v = r.get(present);
-                        if (v.isPresent()) {
-                            OnnxTensor t = (OnnxTensor) v.get();
-                            long[] s = t.getInfo().getShape();
-                            if (s[0] != batch) {
-                                throw new GenerationException(NAME, "output [" + present + "] has batch [" + s[0] + "] but ["
-                                    + batch + "] beams were fed", false, null);
-                            }
-                            past.put(p, floats(t));
-                            pastShape.put(p, s);
-                        }
+                        reordered = reorder.run(rin, watch.runOptions);
                     }
-                    return lastLogits((OnnxTensor) r.get("logits").orElseThrow(), batch);
+                    for (int k = 0; k < decoderPasts.size(); k++) {
+                        in.put(decoderPasts.get(k), (OnnxTensor) reordered.get("out" + k).orElseThrow());
+                    }
                 }
+                r = decoderWithPast.run(in, watch.runOptions);
+                float[][] logits = lastLogits((OnnxTensor) r.get("logits").orElseThrow(), batch);
+                Map<String, OnnxTensor> next = new HashMap<>();
+                for (String p : decoderPasts) {
+                    String present = PRESENT + p.substring(PAST.length());
+                    OnnxTensor t = (OnnxTensor) r.get(present).orElseThrow();
+                    long[] s = t.getInfo().getShape();
+                    if (s[0] != batch) {
+                        throw new GenerationException(NAME, "output [" + present + "] has batch [" + s[0] + "] but ["
+                            + batch + "] beams were fed", false, null);
+                    }
+                    next.put(p, t);
+                }
+                replacePresents(r, next, batch);
+                keep = true;
+                return logits;
             } finally {
-                for (OnnxTensor t : owned) {
-                    t.close();
+                if (reordered != null) {
+                    reordered.close();
+                }
+                if (r != null && !keep) {
+                    r.close();
                 }
             }
+        }
+
+        /** Makes {@code owner}'s presents the current ones and releases the previous step's. */
+        private void replacePresents(OrtSession.Result owner, Map<String, OnnxTensor> next, int batch) {
+            if (presentsOwner != null) {
+                presentsOwner.close();
+            }
+            presentsOwner = owner;
+            presents.clear();
+            presents.putAll(next);
+            presentsBatch = batch;
         }
 
         private float[][] lastLogits(OnnxTensor logits, int batch) {
@@ -802,6 +862,10 @@ public final class OnnxSeq2SeqGenerator implements Generator {
             for (OnnxValue v : encoderPastByBatch.values()) {
                 v.close();
             }
+            if (presentsOwner != null) {
+                presentsOwner.close();
+                presentsOwner = null;
+            }
         }
     }
 
@@ -819,7 +883,7 @@ public final class OnnxSeq2SeqGenerator implements Generator {
     @Override
     public void close() {
         watchdog.shutdownNow();
-        for (OrtSession s : new OrtSession[] {encoder, decoder, decoderWithPast}) {
+        for (OrtSession s : new OrtSession[] {encoder, decoder, decoderWithPast, reorder}) {
             if (s != null) {
                 try {
                     s.close();

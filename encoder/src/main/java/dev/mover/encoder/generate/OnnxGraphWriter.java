@@ -8,7 +8,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Writes ONNX models as protobuf bytes from Java, without the onnx library: a minimal protobuf encoder for the
+ * Writes small ONNX models as protobuf bytes from Java, without the onnx library (used by
+ * {@link OnnxSeq2SeqGenerator} for its beam-reorder graph, and by the tests for toy models): a minimal protobuf
+ * encoder for the
  * fields of {@code onnx.proto} used here (ModelProto, OperatorSetIdProto, GraphProto, NodeProto, AttributeProto,
  * TensorProto, ValueInfoProto, TypeProto.Tensor, TensorShapeProto).
  *
@@ -114,7 +116,7 @@ final class OnnxGraphWriter {
 
     /** Adds a node with one output named {@code out} (or a fresh name when null); returns the output's name. */
     String node(String op, String out, List<String> ins, Attr... attrs) {
-        String o = out == null ? op.toLowerCase() + "_" + (counter++) : out;
+        String o = out == null ? op.toLowerCase(java.util.Locale.ROOT) + "_" + (counter++) : out;
         Pb n = new Pb();
         for (String in : ins) {
             n.string(1, in);
