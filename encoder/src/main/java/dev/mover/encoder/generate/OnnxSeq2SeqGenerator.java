@@ -47,7 +47,8 @@ import java.util.function.LongSupplier;
  *       {@code past_key_values.{i}.decoder.key|value} plus {@code past_key_values.{i}.encoder.key|value}; outputs
  *       {@code logits} and {@code present.{i}.decoder.key|value} (encoder presents optional). Every
  *       {@code present.X} output is fed back as {@code past_key_values.X} at the next step, reordered to follow the
- *       beams. Encoder pasts ({@code past_key_values.{i}.encoder.*}) depend only on the source, so they are taken
+ *       beams: the presents stay in ONNX Runtime's memory and are reordered by a one-{@code Gather}-per-past graph
+ *       written at load ({@link #reorderGraph(int)}), or fed back as they are when every beam continues itself. Encoder pasts ({@code past_key_values.{i}.encoder.*}) depend only on the source, so they are taken
  *       from the first step once and replicated per batch size (never copied or reordered again); encoder presents
  *       a with-past model may return are ignored.</li>
  *   <li>{@code tokenizer.json} (see {@link SubwordTokenizer}) and {@code generator.json}:

@@ -49,7 +49,8 @@ import java.util.concurrent.TimeoutException;
  * {@link GenerationException#isTimeout()} set, never a hang. Response bodies over {@value #MAX_RESPONSE_BYTES}
  * bytes are rejected.
  *
- * <p>Instances are thread-safe; one {@link HttpClient} is shared by all calls.
+ * <p>Instances are thread-safe; one {@link HttpClient} is shared by all calls. Inside Elasticsearch the plugin needs
+ * the {@code outbound_network} entitlement for this class to connect.
  */
 public final class OpenAiCompatibleGenerator implements Generator {
 
