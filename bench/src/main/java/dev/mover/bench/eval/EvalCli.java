@@ -22,6 +22,7 @@ public final class EvalCli {
         "  --threads N      ONNX Runtime intra-op threads (default 2)",
         "  --bootstrap B    paired bootstrap resamples for difference intervals (default 1000, 0 = off)",
         "  --only A,B       only the datasets with these names",
+        "  --url URL        retrieval: use this running node (with the plugin) instead of starting one",
         "  -Dmover.models.dir=DIR  models directory (default encoder/target/models)");
 
     /**
@@ -34,8 +35,9 @@ public final class EvalCli {
      * @param threads   ONNX Runtime threads
      * @param bootstrap bootstrap resamples
      * @param only      dataset names to keep (empty = all)
+     * @param url       retrieval: URL of a running node with the plugin, or null to start one
      */
-    record Options(String task, Path data, int limit, Path json, int threads, int bootstrap, Set<String> only) {}
+    record Options(String task, Path data, int limit, Path json, int threads, int bootstrap, Set<String> only, String url) {}
 
     /** The metric whose notes the printed table shows, per task (the JSON keeps every note). */
     private static final java.util.Map<String, String> NOTE_METRIC = java.util.Map.of(
@@ -69,9 +71,7 @@ public final class EvalCli {
                     rc = new KnnEval(opt, figures, models).run();
                     break;
                 case "retrieval":
-                    System.err.println("[eval retrieval] not implemented yet: it needs a real Elasticsearch node with the "
-                        + "plugin (dev.mover.bench.node.LocalNode); see issue 8");
-                    rc = 3;
+                    rc = new RetrievalEval(opt, figures, models).run();
                     break;
                 default:
                     throw new AssertionError(opt.task());
@@ -105,6 +105,7 @@ public final class EvalCli {
         int threads = 2;
         int bootstrap = 1000;
         Set<String> only = new LinkedHashSet<>();
+        String url = null;
         for (int i = 1; i < args.length; i++) {
             String a = args[i];
             if (i + 1 >= args.length) {
@@ -130,6 +131,9 @@ public final class EvalCli {
                 case "--only":
                     only.addAll(Arrays.asList(v.split(",")));
                     break;
+                case "--url":
+                    url = v.endsWith("/") ? v : v + "/";
+                    break;
                 default:
                     throw new IllegalArgumentException("[eval] unknown option [" + a + "]");
             }
@@ -140,7 +144,7 @@ public final class EvalCli {
         if (!Files.isDirectory(data)) {
             throw new IllegalArgumentException("[eval] --data [" + data + "] is not a directory");
         }
-        return new Options(task, data, limit, json, threads, bootstrap, only);
+        return new Options(task, data, limit, json, threads, bootstrap, only, url);
     }
 
     private static int parseInt(String name, String v, int min) {

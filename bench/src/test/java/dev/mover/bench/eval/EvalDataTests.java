@@ -100,4 +100,17 @@ class EvalDataTests {
         assertEquals(Lang.ZH, Lang.detect(List.of("我们 use 中文")));
         assertEquals(Lang.EN, Lang.detect(List.of("mostly english words with 一 char")));
     }
+
+    @Test
+    void testRetrieval_whenBeirLayoutUnderOtherNames_thenRecognisedByKeysAndHeader(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("a.jsonl"), "{\"_id\": \"d1\", \"title\": \"T\", \"text\": \"body\"}\n");
+        Files.writeString(dir.resolve("b.jsonl"), "{\"_id\": \"q1\", \"text\": \"question\"}\n");
+        Files.writeString(dir.resolve("c.tsv"), "query-id\tcorpus-id\tscore\nq1\td1\t1\n");
+        RetrievalEval.Layout l = RetrievalEval.layout(dir);
+        assertEquals(dir.resolve("a.jsonl"), l.corpus());
+        assertEquals(dir.resolve("b.jsonl"), l.queries());
+        assertEquals(dir.resolve("c.tsv"), l.qrels());
+        Files.delete(dir.resolve("c.tsv"));
+        assertNull(RetrievalEval.layout(dir));
+    }
 }
