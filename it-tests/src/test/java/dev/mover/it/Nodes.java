@@ -23,6 +23,9 @@ import java.util.List;
  * {@code mover.plugin.zip}, {@code mover.it.work}.
  */
 final class Nodes {
+    /** Name of the extra model every node gets through {@code mover.models.<name>.path}. */
+    static final String EXTRA_MODEL = "extra-en";
+
     private static EsHome home;
     private static Node java17;
     private static Node java25;
@@ -78,8 +81,11 @@ final class Nodes {
                         EsHome.JAVA_17, work.resolve("home"));
             }
         }
+        // an extra model named in node settings, kept in the config directory (a copy of the bundled English one)
         LocalNode node = LocalNode.start(home, LocalNode.config(work.resolve(name))
-                .javaHome(javaHome).nodeName(name).heap("1g"));
+                .javaHome(javaHome).nodeName(name).heap("1g")
+                .configFile("models/" + EXTRA_MODEL, home.dir().resolve("plugins/mover/models/all-minilm-l6-v2"))
+                .setting("mover.models." + EXTRA_MODEL + ".path", "models/" + EXTRA_MODEL));
         return new Node(node);
     }
 

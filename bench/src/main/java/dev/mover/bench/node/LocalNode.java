@@ -93,6 +93,18 @@ public final class LocalNode implements AutoCloseable {
         Files.createDirectories(nodeDir.resolve("logs"));
         Files.createDirectories(nodeDir.resolve("tmp"));
         Files.writeString(conf.resolve("elasticsearch.yml"), config.yaml(nodeDir), StandardCharsets.UTF_8);
+        for (Map.Entry<String, Path> f : config.configFiles.entrySet()) {
+            Path target = conf.resolve(f.getKey()).normalize();
+            if (!target.startsWith(conf)) {
+                throw new IllegalArgumentException("[config file] [" + f.getKey() + "] is outside the config directory");
+            }
+            if (Files.isDirectory(f.getValue())) {
+                EsHome.copyTree(f.getValue(), target);
+            } else {
+                Files.createDirectories(target.getParent());
+                Files.copy(f.getValue(), target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
 
         ProcessBuilder pb = new ProcessBuilder(home.dir().resolve("bin/elasticsearch").toString())
                 .directory(nodeDir.toFile())
@@ -354,6 +366,7 @@ public final class LocalNode implements AutoCloseable {
         private String heap = "512m";
         private final List<String> jvmOptions = new ArrayList<>();
         private final Map<String, Object> settings = new LinkedHashMap<>();
+        private final Map<String, Path> configFiles = new LinkedHashMap<>();
         private Duration startTimeout = Duration.ofSeconds(180);
         private boolean waitForHealth = true;
 
@@ -374,6 +387,7 @@ public final class LocalNode implements AutoCloseable {
             c.heap = heap;
             c.jvmOptions.addAll(jvmOptions);
             c.settings.putAll(settings);
+            c.configFiles.putAll(configFiles);
             c.startTimeout = startTimeout;
             c.waitForHealth = waitForHealth;
             return c;
@@ -432,6 +446,16 @@ public final class LocalNode implements AutoCloseable {
         /** An extra {@code elasticsearch.yml} setting (String, Number, Boolean or List of them). */
         public Config setting(String key, Object value) {
             this.settings.put(key, value);
+            return this;
+        }
+
+        /**
+         * Copies a file or directory into the node's config directory before the start, at {@code relativePath}
+         * (e.g. an extra model for {@code mover.models.<name>.path: models/<name>}: the config directory is
+         * readable by every plugin under Elasticsearch's entitlements).
+         */
+        public Config configFile(String relativePath, Path source) {
+            this.configFiles.put(relativePath, source);
             return this;
         }
 
