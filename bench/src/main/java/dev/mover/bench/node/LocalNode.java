@@ -85,8 +85,16 @@ public final class LocalNode implements AutoCloseable {
     static LocalNode launch(EsHome home, Config config) throws IOException {
         refuseRoot();
         Path nodeDir = config.nodeDir.toAbsolutePath();
-        EsHome.deleteRecursively(nodeDir);
         Path conf = nodeDir.resolve("config");
+        if (config.reuseData) {
+            // keep data/ (indices survive restarts) and logs/; config/, tmp/ and the old ports files go
+            EsHome.deleteRecursively(conf);
+            EsHome.deleteRecursively(nodeDir.resolve("tmp"));
+            Files.deleteIfExists(nodeDir.resolve("logs/http.ports"));
+            Files.deleteIfExists(nodeDir.resolve("logs/transport.ports"));
+        } else {
+            EsHome.deleteRecursively(nodeDir);
+        }
         Files.createDirectories(nodeDir);
         EsHome.copyTree(home.dir().resolve("config"), conf);
         Files.createDirectories(nodeDir.resolve("data"));
@@ -369,6 +377,7 @@ public final class LocalNode implements AutoCloseable {
         private final Map<String, Path> configFiles = new LinkedHashMap<>();
         private Duration startTimeout = Duration.ofSeconds(180);
         private boolean waitForHealth = true;
+        private boolean reuseData;
 
         Config(Path nodeDir) {
             this.nodeDir = Objects.requireNonNull(nodeDir);
@@ -390,6 +399,7 @@ public final class LocalNode implements AutoCloseable {
             c.configFiles.putAll(configFiles);
             c.startTimeout = startTimeout;
             c.waitForHealth = waitForHealth;
+            c.reuseData = reuseData;
             return c;
         }
 
@@ -467,6 +477,15 @@ public final class LocalNode implements AutoCloseable {
         /** Whether {@link LocalNode#start} waits for yellow health (default) or only for the HTTP port. */
         public Config waitForHealth(boolean v) {
             this.waitForHealth = v;
+            return this;
+        }
+
+        /**
+         * Keep the node directory's {@code data/} from an earlier run (same directory, cluster and node name), so
+         * indices survive a restart; by default (false) the node directory is wiped before the start.
+         */
+        public Config reuseData(boolean v) {
+            this.reuseData = v;
             return this;
         }
 
