@@ -39,6 +39,7 @@ public final class ModelService implements Closeable {
     private static volatile ModelService instance;
 
     private final ModelRegistry registry;
+    private GeneratorService generators;
     private final Map<String, ModelDescriptor> descriptors;
     private final Map<String, Long> fingerprints = new ConcurrentHashMap<>();
     private final Map<String, QueryVectors> queryCache = Collections.synchronizedMap(new LinkedHashMap<>(64, 0.75f, true) {
@@ -121,6 +122,7 @@ public final class ModelService implements Closeable {
             dirs.put(name, dir.normalize());
         }
         ModelService s = new ModelService(dirs, settings);
+        s.generators = new GeneratorService(settings, configPath);
         instance = s;
         return s;
     }
@@ -301,8 +303,19 @@ public final class ModelService implements Closeable {
         return names().iterator().next();
     }
 
+    GeneratorService generators() {
+        return generators;
+    }
+
     /** Extractive summary of {@code text}: up to {@code maxSentences} sentences, in document order. */
     List<Sentence> summarize(String model, String text, String queryText, int maxSentences) {
+        return summarize(model, text, queryText, maxSentences, Summarizer.Mode.EXTRACT).sentences();
+    }
+
+    /** The selected units and, for compressive mode, their fused text. */
+    record Extract(List<Sentence> sentences, String text) {}
+
+    Extract summarize(String model, String text, String queryText, int maxSentences, Summarizer.Mode mode) {
         TextEncoder enc = encoder(model == null ? modelFor(text) : model);
         Summarizer summarizer = new Summarizer(texts -> {
             List<EncodedText> out = enc.encodeBatch(texts);
@@ -312,17 +325,20 @@ public final class ModelService implements Closeable {
             }
             return vs;
         }, Summarizer.Settings.DEFAULT.withMaxCharsRead(summarizeMaxChars));
-        Summarizer.Summary s = summarizer.summarize(text, queryText, Summarizer.Budget.units(maxSentences), Summarizer.Mode.EXTRACT);
+        Summarizer.Summary s = summarizer.summarize(text, queryText, Summarizer.Budget.units(maxSentences), mode);
         List<Sentence> out = new ArrayList<>(s.units().size());
         for (Summarizer.Unit u : s.units()) {
             out.add(new Sentence(u.text(), u.span().start(), u.span().end(), u.score()));
         }
-        return out;
+        return new Extract(out, s.text());
     }
 
     @Override
     public void close() {
         registry.close();
+        if (generators != null) {
+            generators.close();
+        }
         if (instance == this) {
             instance = null;
         }

@@ -57,7 +57,9 @@ public final class MoverSettings {
         "mover.summarize.max_sentences", 50, 1, 1000, Property.NodeScope, Property.Dynamic);
 
     public static List<Setting<?>> all() {
-        return List.of(MODEL_PATH, INTRA_OP_THREADS, MAX_WINDOW_SIZE, MAX_SINKHORN_ITERATIONS, MAX_QUERY_TOKENS, MAX_DOC_TOKENS,
-            SUMMARIZE_MAX_CHARS, SUMMARIZE_MAX_HITS, SUMMARIZE_MAX_SENTENCES);
+        List<Setting<?>> all = new java.util.ArrayList<>(GeneratorService.settings());
+        all.addAll(List.of(MODEL_PATH, INTRA_OP_THREADS, MAX_WINDOW_SIZE, MAX_SINKHORN_ITERATIONS, MAX_QUERY_TOKENS, MAX_DOC_TOKENS,
+            SUMMARIZE_MAX_CHARS, SUMMARIZE_MAX_HITS, SUMMARIZE_MAX_SENTENCES));
+        return all;
     }
 }

@@ -1,5 +1,9 @@
 package dev.mover.plugin;
 
+import dev.mover.encoder.generate.GenerationResult;
+import dev.mover.encoder.generate.SentenceSupport;
+import dev.mover.encoder.summarize.Summarizer;
+
 import org.elasticsearch.ElasticsearchStatusException;
 import org.elasticsearch.action.ActionListener;
 import org.elasticsearch.action.fieldcaps.FieldCapabilities;
@@ -63,7 +67,7 @@ public final class RestSummarizeAction extends BaseRestHandler {
 
     /** A parsed, validated request. */
     record Request(String[] indices, QueryBuilder query, List<String> ids, String field, int size, int maxSentences,
-                   int maxChars, String queryText, String model) {}
+                   int maxChars, String queryText, String model, Summarizer.Mode mode, String generator, int maxNewTokens) {}
 
     static Request parse(String[] indices, XContentParser parser, ModelService models) throws IOException {
         QueryBuilder query = null;
@@ -74,6 +78,9 @@ public final class RestSummarizeAction extends BaseRestHandler {
         int maxChars = models.summarizeMaxChars();
         String queryText = null;
         String model = null;
+        Summarizer.Mode mode = Summarizer.Mode.EXTRACT;
+        String generator = null;
+        int maxNewTokens = 256;
         if (parser != null) {
             XContentParser.Token token = parser.nextToken();
             if (token != XContentParser.Token.START_OBJECT) {
@@ -99,6 +106,15 @@ public final class RestSummarizeAction extends BaseRestHandler {
                     case "max_chars" -> maxChars = parser.intValue();
                     case "query_text" -> queryText = parser.text();
                     case "model" -> model = parser.text();
+                    case "mode" -> mode = switch (parser.text()) {
+                        case "extractive" -> Summarizer.Mode.EXTRACT;
+                        case "compressive" -> Summarizer.Mode.COMPRESSIVE;
+                        case "lead" -> Summarizer.Mode.LEAD;
+                        default -> throw new IllegalArgumentException("[mode] must be one of [extractive, compressive, lead] but was ["
+                            + parser.text() + "]");
+                    };
+                    case "generator" -> generator = parser.text();
+                    case "max_new_tokens" -> maxNewTokens = parser.intValue();
                     default -> throw new IllegalArgumentException("[summarize] unknown field [" + name + "]");
                 }
             }
@@ -128,12 +144,18 @@ public final class RestSummarizeAction extends BaseRestHandler {
         if (model != null && models.names().contains(model) == false) {
             throw new IllegalArgumentException("[model] unknown model [" + model + "]; known models " + models.names());
         }
+        if (generator != null) {
+            models.generators().check(generator);
+        }
+        if (maxNewTokens < 1 || maxNewTokens > 4096) {
+            throw new IllegalArgumentException("[max_new_tokens] must be between [1] and [4096] but was [" + maxNewTokens + "]");
+        }
         if (ids != null) {
             query = QueryBuilders.idsQuery().addIds(ids.toArray(String[]::new));
         } else if (query == null) {
             query = QueryBuilders.matchAllQuery();
         }
-        return new Request(indices, query, ids, field, size, maxSentences, maxChars, queryText, model);
+        return new Request(indices, query, ids, field, size, maxSentences, maxChars, queryText, model, mode, generator, maxNewTokens);
     }
 
     @Override
@@ -218,6 +240,45 @@ public final class RestSummarizeAction extends BaseRestHandler {
 
     private record Hit(String index, String id, float score, String text) {}
 
+    /** Adds {@code generated} (text, generator, per-sentence support) or, when the generator fails, a warning. */
+    private void generate(Request req, ModelService.Extract extract, XContentBuilder b) throws IOException {
+        List<String> units = new ArrayList<>();
+        for (ModelService.Sentence s : extract.sentences()) {
+            units.add(s.text());
+        }
+        if (units.isEmpty()) {
+            b.field("generation_warning", "nothing was extracted, so nothing was generated");
+            return;
+        }
+        GenerationResult g;
+        try {
+            g = models.generators().generate(req.generator(), units, req.queryText(), req.maxNewTokens());
+        } catch (RuntimeException e) {
+            b.field("generation_warning", "generator [" + req.generator() + "] failed, the extractive summary stands: " + e.getMessage());
+            return;
+        }
+        b.startObject("generated");
+        b.field("generator", req.generator());
+        b.field("type", g.generator());
+        b.field("text", g.text());
+        b.field("stop_reason", g.stopReason().toString().toLowerCase(java.util.Locale.ROOT));
+        b.field("took_ms", g.tookMillis());
+        b.field("all_supported", g.allSupported());
+        b.startArray("sentences");
+        for (SentenceSupport s : g.sentences()) {
+            b.startObject();
+            b.field("text", s.text());
+            b.field("supported", s.supported());
+            b.field("overlap", s.overlap());
+            b.endObject();
+        }
+        b.endArray();
+        if (g.warnings().isEmpty() == false) {
+            b.field("warnings", g.warnings());
+        }
+        b.endObject();
+    }
+
     private XContentBuilder render(Request req, long took, List<Hit> hits, XContentBuilder b) throws IOException {
         b.startObject();
         b.field("took_search_ms", took);
@@ -239,13 +300,19 @@ public final class RestSummarizeAction extends BaseRestHandler {
             if (cut) {
                 text = text.substring(0, req.maxChars());
             }
-            List<ModelService.Sentence> sentences = models.summarize(req.model(), text, req.queryText(), req.maxSentences());
-            b.field("mode", "extractive");
+            ModelService.Extract extract = models.summarize(req.model(), text, req.queryText(), req.maxSentences(), req.mode());
+            b.field("mode", req.mode() == Summarizer.Mode.EXTRACT ? "extractive" : req.mode().label());
             if (cut) {
                 b.field("truncated_at_chars", req.maxChars());
             }
-            b.startArray("sentences");
-            for (ModelService.Sentence s : sentences) {
+            if (req.mode() == Summarizer.Mode.COMPRESSIVE) {
+                b.field("text", extract.text());
+            }
+            if (req.generator() != null) {
+                generate(req, extract, b);
+            }
+            b.startArray(req.mode() == Summarizer.Mode.COMPRESSIVE ? "clauses" : "sentences");
+            for (ModelService.Sentence s : extract.sentences()) {
                 b.startObject();
                 b.field("text", s.text());
                 b.field("start", s.start());
