@@ -38,6 +38,8 @@ public final class OtScorer {
     private final Problem problem = new Problem();
 
     private double[] docRows = new double[0];
+    /** Rows used in the cost of the current document: {@code docRows}, or the document's own double array. */
+    private double[] docData = docRows;
     private double[] docNorms = new double[0];
     private double[] docMass = new double[0];
     private int[] docIndex = new int[0];
@@ -233,8 +235,11 @@ public final class OtScorer {
         }
         int n = q.rows();
         int d = q.dims();
-        double[] raw = new double[n * d];
-        q.copyTo(raw, 0);
+        double[] raw = q.doublesOrNull();
+        if (raw == null) {
+            raw = new double[n * d];
+            q.copyTo(raw, 0);
+        }
         double[] norms = new double[n];
         double[] massAll = new double[n];
         int[] index = new int[n];
@@ -465,25 +470,38 @@ public final class OtScorer {
         docMass = ArraysUtil.grow(docMass, rows);
         docIndex = ArraysUtil.grow(docIndex, rows);
         docCentroid = ArraysUtil.grow(docCentroid, d);
-        doc.copyTo(docRows, 0);
-        int active = resolveMasses("document", docRows, rows, d, weights, docNorms, docMass, docIndex);
+        // double storage is read in place (never written); float storage is widened into the workspace
+        double[] src = doc.doublesOrNull();
+        if (src == null) {
+            doc.copyTo(docRows, 0);
+            src = docRows;
+        }
+        int active = resolveMasses("document", src, rows, d, weights, docNorms, docMass, docIndex);
         java.util.Arrays.fill(docCentroid, 0, d, 0.0);
-        // compact positive-mass rows in place (index is increasing, so k <= t never overwrites an unread row)
-        for (int k = 0; k < active; k++) {
-            int t = docIndex[k];
-            docMass[k] = docMass[t];
-            if (metric == Metric.WMD) {
-                if (k != t) {
-                    System.arraycopy(docRows, t * d, docRows, k * d, d);
-                }
-            } else {
-                double inv = 1.0 / docNorms[t];
-                for (int c = 0; c < d; c++) {
-                    docRows[k * d + c] = docRows[t * d + c] * inv;
+        if (metric == Metric.WMD && active == rows && src != docRows) {
+            docData = src;
+        } else {
+            // compact positive-mass rows (in place when src is the workspace: index is increasing, k <= t)
+            for (int k = 0; k < active; k++) {
+                int t = docIndex[k];
+                if (metric == Metric.WMD) {
+                    if (src != docRows || k != t) {
+                        System.arraycopy(src, t * d, docRows, k * d, d);
+                    }
+                } else {
+                    double inv = 1.0 / docNorms[t];
+                    for (int c = 0; c < d; c++) {
+                        docRows[k * d + c] = src[t * d + c] * inv;
+                    }
                 }
             }
-            for (int c = 0; c < d; c++) {
-                docCentroid[c] += docMass[k] * docRows[k * d + c];
+            docData = docRows;
+        }
+        for (int k = 0; k < active; k++) {
+            docMass[k] = docMass[docIndex[k]];
+            double w = docMass[k];
+            for (int c = 0, o = k * d; c < d; c++) {
+                docCentroid[c] += w * docData[o + c];
             }
         }
         return active;
@@ -501,9 +519,9 @@ public final class OtScorer {
         int d = q.dims;
         cost = ArraysUtil.grow(cost, n * m);
         if (metric == Metric.WMD) {
-            kernels.euclidean(q.data, n, docRows, m, d, cost);
+            kernels.euclidean(q.data, n, docData, m, d, cost);
         } else {
-            kernels.dot(q.data, n, docRows, m, d, cost);
+            kernels.dot(q.data, n, docData, m, d, cost);
             for (int k = 0, len = n * m; k < len; k++) {
                 double c = 1.0 - cost[k];
                 cost[k] = c < 0 ? 0 : (c > 2 ? 2 : c);

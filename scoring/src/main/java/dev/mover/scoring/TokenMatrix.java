@@ -87,6 +87,11 @@ public final class TokenMatrix {
         return floats != null ? floats[k] : doubles[k];
     }
 
+    /** The double storage itself (never written by the scorer), or null for float storage. */
+    double[] doublesOrNull() {
+        return doubles;
+    }
+
     /** Copies all components, widened to double, into {@code out} starting at {@code offset}. */
     void copyTo(double[] out, int offset) {
         int len = rows * dims;
