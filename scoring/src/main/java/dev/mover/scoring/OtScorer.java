@@ -619,18 +619,18 @@ public final class OtScorer {
 
     private List<Alignment> emdAlignments(Problem p, int k) {
         int size = emd.planSize();
-        topReset(k);
+        topReset(k, size);
         for (int e = 0; e < size; e++) {
-            topOffer(emd.planRow(e) * p.m + emd.planCol(e), emd.planFlow(e), k);
+            topOffer(emd.planRow(e) * p.m + emd.planCol(e), emd.planFlow(e));
         }
         return topList(p);
     }
 
     private List<Alignment> sinkhornAlignments(Problem p, int k, double eps) {
-        topReset(k);
+        topReset(k, (long) p.n * p.m);
         for (int i = 0; i < p.n; i++) {
             for (int j = 0; j < p.m; j++) {
-                topOffer(i * p.m + j, sinkhorn.plan(i, j), k);
+                topOffer(i * p.m + j, sinkhorn.plan(i, j));
             }
         }
         return topList(p);
@@ -638,44 +638,86 @@ public final class OtScorer {
 
     /** All costs are zero: the product plan a_i b_j is optimal. */
     private List<Alignment> productAlignments(Problem p, int k) {
-        topReset(k);
+        topReset(k, (long) p.n * p.m);
         for (int i = 0; i < p.n; i++) {
             for (int j = 0; j < p.m; j++) {
-                topOffer(i * p.m + j, p.a[i] * p.b[j], k);
+                topOffer(i * p.m + j, p.a[i] * p.b[j]);
             }
         }
         return topList(p);
     }
 
     private int topCount;
+    private int topCap;
 
-    private void topReset(int k) {
-        topIdx = ArraysUtil.grow(topIdx, k + 1);
-        topVal = ArraysUtil.grow(topVal, k + 1);
+    /** Prepares a bounded heap for the k largest flows (k capped by the number of candidates). */
+    private void topReset(int k, long candidates) {
+        topCap = (int) Math.min(k, candidates);
+        topIdx = ArraysUtil.grow(topIdx, topCap);
+        topVal = ArraysUtil.grow(topVal, topCap);
         topCount = 0;
     }
 
-    /** Keeps the k largest values in descending order (insertion; k is small). */
-    private void topOffer(int idx, double val, int k) {
-        if (!(val > 0)) {
+    /** True if (va, ia) ranks below (vb, ib): smaller flow, or equal flow and larger index. */
+    private static boolean worse(double va, int ia, double vb, int ib) {
+        return va < vb || (va == vb && ia > ib);
+    }
+
+    /**
+     * Offers a flow to a min-heap (root = worst kept) of at most {@code topCap} entries: O(log k) per offer. Ties keep
+     * the smaller index, so the result is deterministic.
+     */
+    private void topOffer(int idx, double val) {
+        if (!(val > 0) || topCap == 0) {
             return;
         }
-        if (topCount == k && val <= topVal[k - 1]) {
+        if (topCount < topCap) {
+            int pos = topCount++;
+            while (pos > 0) {
+                int parent = (pos - 1) >>> 1;
+                if (!worse(val, idx, topVal[parent], topIdx[parent])) {
+                    break;
+                }
+                topVal[pos] = topVal[parent];
+                topIdx[pos] = topIdx[parent];
+                pos = parent;
+            }
+            topVal[pos] = val;
+            topIdx[pos] = idx;
             return;
         }
-        int pos = topCount < k ? topCount++ : k - 1;
-        while (pos > 0 && topVal[pos - 1] < val) {
-            topVal[pos] = topVal[pos - 1];
-            topIdx[pos] = topIdx[pos - 1];
-            pos--;
+        if (!worse(topVal[0], topIdx[0], val, idx)) {
+            return;
+        }
+        int pos = 0;
+        while (true) {
+            int child = 2 * pos + 1;
+            if (child >= topCount) {
+                break;
+            }
+            if (child + 1 < topCount && worse(topVal[child + 1], topIdx[child + 1], topVal[child], topIdx[child])) {
+                child++;
+            }
+            if (!worse(topVal[child], topIdx[child], val, idx)) {
+                break;
+            }
+            topVal[pos] = topVal[child];
+            topIdx[pos] = topIdx[child];
+            pos = child;
         }
         topVal[pos] = val;
         topIdx[pos] = idx;
     }
 
     private List<Alignment> topList(Problem p) {
-        List<Alignment> out = new ArrayList<>(topCount);
+        Integer[] order = new Integer[topCount];
         for (int t = 0; t < topCount; t++) {
+            order[t] = t;
+        }
+        java.util.Arrays.sort(order, (x, y) -> worse(topVal[x], topIdx[x], topVal[y], topIdx[y]) ? 1
+            : (worse(topVal[y], topIdx[y], topVal[x], topIdx[x]) ? -1 : 0));
+        List<Alignment> out = new ArrayList<>(topCount);
+        for (Integer t : order) {
             int idx = topIdx[t];
             int i = idx / p.m;
             int j = idx % p.m;

@@ -246,6 +246,39 @@ class OtScorerTests {
     }
 
     @Test
+    void testAlignments_whenAllRequested_thenWholePlanSortedByFlow() {
+        Random r = new Random(71);
+        int d = 12;
+        for (Solver solver : Solver.values()) {
+            OtScorer s = OtScorer.builder(Metric.WMD).solver(solver).build();
+            int n = 9, m = 14;
+            OtScorer.Prepared p = s.prepareQuery(TokenMatrix.ofDoubles(RandomInstances.normal(r, n, d), n, d), null);
+            TokenMatrix doc = TokenMatrix.ofDoubles(RandomInstances.normal(r, m, d), m, d);
+            OtResult all = s.score(p, doc, null, Integer.MAX_VALUE);
+            if (solver == Solver.EMD) {
+                assertTrue(all.alignments().size() <= n + m - 1);
+            } else {
+                assertEquals(n * m, all.alignments().size());
+            }
+            double total = 0;
+            double value = 0;
+            for (int t = 0; t < all.alignments().size(); t++) {
+                Alignment a = all.alignments().get(t);
+                total += a.flow();
+                value += a.flow() * a.cost();
+                if (t > 0) {
+                    assertTrue(all.alignments().get(t - 1).flow() >= a.flow(), "not sorted at " + t);
+                }
+            }
+            assertEquals(1.0, total, 1e-9);
+            assertEquals(all.distance(), value, 1e-9 * all.costMax());
+            // the top 5 are a prefix of the whole list
+            OtResult top = s.score(p, doc, null, 5);
+            assertEquals(all.alignments().subList(0, 5), top.alignments());
+        }
+    }
+
+    @Test
     void testSimilarity_whenWmd_thenOneOverOnePlusDistance() {
         OtScorer s = OtScorer.builder(Metric.WMD).build();
         OtResult res = s.score(s.prepareQuery(TokenMatrix.ofDoubles(new double[] {0, 0}, 1, 2), null),
