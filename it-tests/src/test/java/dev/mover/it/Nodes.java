@@ -43,7 +43,7 @@ final class Nodes {
         Node(LocalNode node) {
             this.node = node;
             this.rest = RestClient.builder(new HttpHost("127.0.0.1", node.httpPort(), "http")).build();
-            this.es = new ElasticsearchClient(new RestClientTransport(rest, new JacksonJsonpMapper()));
+            this.es = client(rest);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 try {
                     rest.close();
@@ -51,6 +51,11 @@ final class Nodes {
                     // exiting anyway
                 }
             }));
+        }
+
+        /** The official Java client over a low-level REST client. */
+        static ElasticsearchClient client(RestClient rest) {
+            return new ElasticsearchClient(new RestClientTransport(rest, new JacksonJsonpMapper()));
         }
     }
 
@@ -73,14 +78,23 @@ final class Nodes {
         return java25;
     }
 
-    private static Node start(String name, Path javaHome) throws Exception {
-        Path work = Paths.get(System.getProperty("mover.it.work", "target/it-nodes"));
-        synchronized (Nodes.class) {
-            if (home == null) {
-                home = EsHome.prepare(path("mover.es.distribution"), List.of(path("mover.plugin.zip")),
-                        EsHome.JAVA_17, work.resolve("home"));
-            }
+    /** Where the test nodes live ({@code it-tests/target/it-nodes}). */
+    static Path work() {
+        return Paths.get(System.getProperty("mover.it.work", "target/it-nodes"));
+    }
+
+    /** The Elasticsearch home with the plugin installed, shared by every test node. */
+    static synchronized EsHome home() throws Exception {
+        if (home == null) {
+            home = EsHome.prepare(path("mover.es.distribution"), List.of(path("mover.plugin.zip")),
+                    EsHome.JAVA_17, work().resolve("home"));
         }
+        return home;
+    }
+
+    private static Node start(String name, Path javaHome) throws Exception {
+        EsHome home = home();
+        Path work = work();
         // an extra model named in node settings, kept in the config directory (a copy of the bundled English one)
         LocalNode node = LocalNode.start(home, LocalNode.config(work.resolve(name))
                 .javaHome(javaHome).nodeName(name).heap("1g")
