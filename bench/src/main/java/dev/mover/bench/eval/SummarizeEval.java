@@ -2,12 +2,16 @@ package dev.mover.bench.eval;
 
 import dev.mover.encoder.EncodedText;
 import dev.mover.encoder.TextEncoder;
+import dev.mover.encoder.summarize.RelevanceScorer;
 import dev.mover.encoder.summarize.SentenceEmbedder;
 import dev.mover.encoder.summarize.Summarizer;
 import dev.mover.encoder.summarize.Summarizer.Budget;
 import dev.mover.encoder.summarize.Summarizer.Mode;
 import dev.mover.encoder.summarize.Summarizer.Summary;
 import dev.mover.encoder.text.Span;
+import dev.mover.scoring.Metric;
+import dev.mover.scoring.OtScorer;
+import dev.mover.scoring.TokenMatrix;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -27,11 +31,17 @@ import java.util.Map;
  * and reads whole documents (max characters read 2,000,000, max units 50,000). Extract recall = salient
  * non-whitespace characters covered by the selected units / all salient non-whitespace characters, averaged over the
  * items that have labels. Each non-lead figure's note carries the paired bootstrap 95% interval of its mean minus
- * lead's. No generator can be downloaded here, so no {@code generate-<name>} rows are produced.
+ * lead's. On sets with queries, {@code extract-rwmd} is the extract stage with the token-level query relevance
+ * {@code 1 − RWMD(query → unit)} ({@link RwmdRelevance}) in place of the pooled cosine. No generator can be
+ * downloaded here, so no {@code generate-<name>} rows are produced.
  */
 final class SummarizeEval {
 
-    private static final Mode[] MODES = {Mode.LEAD, Mode.EXTRACT, Mode.COMPRESSIVE};
+    /** A system of the table: a summarizer mode, with the token-level query relevance or not. */
+    private record Sys(String name, Mode mode, boolean rwmd) {}
+
+    private static final Sys[] SYSTEMS = {new Sys("lead", Mode.LEAD, false), new Sys("extract", Mode.EXTRACT, false),
+        new Sys("compressive", Mode.COMPRESSIVE, false), new Sys("extract-rwmd", Mode.EXTRACT, true)};
     private static final String[] METRICS = {"rouge1", "rouge2", "rougeL", "cail_score", "extract_recall"};
 
     private final EvalCli.Options opt;
@@ -61,16 +71,25 @@ final class SummarizeEval {
         return 0;
     }
 
-    /** Memoising embedder over the encoder's pooled vectors; bounded so that memory stays flat. */
+    /**
+     * Memoising embedder over the encoder's pooled vectors (bounded so that memory stays flat); it also keeps the token
+     * vectors of the texts encoded since the last {@link #newDocument()} for the token-level relevance.
+     */
     static final class CachingEmbedder implements SentenceEmbedder {
         private static final int MAX_ENTRIES = 400_000;
         private final TextEncoder encoder;
         private final Map<String, float[]> cache = new HashMap<>();
-        long tokens;
+        private final Map<String, TokenMatrix> tokens = new HashMap<>();
+        long tokenCount;
         long encodeNanos;
 
         CachingEmbedder(TextEncoder encoder) {
             this.encoder = encoder;
+        }
+
+        /** Drops the token vectors kept for the previous document. */
+        void newDocument() {
+            tokens.clear();
         }
 
         @Override
@@ -81,24 +100,78 @@ final class SummarizeEval {
                     missSet.add(t);
                 }
             }
-            List<String> miss = new ArrayList<>(missSet);
-            if (!miss.isEmpty()) {
-                if (cache.size() + miss.size() > MAX_ENTRIES) {
-                    cache.clear();
-                }
-                long t0 = System.nanoTime();
-                List<EncodedText> out = encoder.encodeBatch(miss);
-                encodeNanos += System.nanoTime() - t0;
-                for (int i = 0; i < miss.size(); i++) {
-                    tokens += out.get(i).tokens();
-                    cache.put(miss.get(i), out.get(i).pooled());
-                }
-            }
+            encode(new ArrayList<>(missSet));
             float[][] res = new float[texts.size()][];
             for (int i = 0; i < texts.size(); i++) {
                 res[i] = cache.get(texts.get(i));
             }
             return res;
+        }
+
+        /** Token vectors of {@code texts} (encoding those not kept for the current document). */
+        List<TokenMatrix> tokens(List<String> texts) {
+            java.util.LinkedHashSet<String> miss = new java.util.LinkedHashSet<>();
+            for (String t : texts) {
+                if (!tokens.containsKey(t)) {
+                    miss.add(t);
+                }
+            }
+            encode(new ArrayList<>(miss));
+            List<TokenMatrix> out = new ArrayList<>(texts.size());
+            for (String t : texts) {
+                out.add(tokens.get(t));
+            }
+            return out;
+        }
+
+        private void encode(List<String> miss) {
+            if (miss.isEmpty()) {
+                return;
+            }
+            if (cache.size() + miss.size() > MAX_ENTRIES) {
+                cache.clear();
+            }
+            long t0 = System.nanoTime();
+            List<EncodedText> out = encoder.encodeBatch(miss);
+            encodeNanos += System.nanoTime() - t0;
+            for (int i = 0; i < miss.size(); i++) {
+                EncodedText e = out.get(i);
+                tokenCount += e.tokens();
+                cache.put(miss.get(i), e.pooled());
+                tokens.put(miss.get(i), TokenMatrix.of(e.vectors(), e.tokens(), e.dims()));
+            }
+        }
+    }
+
+    /**
+     * Token-level query relevance for {@code extract-rwmd}: {@code 1 − RWMD(query → unit)} with WRD's cosine cost and
+     * norm masses, i.e. the norm-weighted mean over query tokens of the best cosine in the unit (the one-sided relaxed
+     * transport, which does not force the unit's mass onto the few query tokens).
+     */
+    static final class RwmdRelevance implements RelevanceScorer {
+        private final CachingEmbedder embedder;
+        private final TextEncoder encoder;
+        private final OtScorer wrd = OtScorer.builder(Metric.WRD).build();
+
+        RwmdRelevance(CachingEmbedder embedder, TextEncoder encoder) {
+            this.embedder = embedder;
+            this.encoder = encoder;
+        }
+
+        @Override
+        public double[] score(String query, List<String> units) {
+            double[] out = new double[units.size()];
+            EncodedText q = encoder.encode(query);
+            if (q.tokens() == 0) {
+                return out;
+            }
+            OtScorer.Prepared pq = wrd.prepareQuery(TokenMatrix.of(q.vectors(), q.tokens(), q.dims()), null);
+            List<TokenMatrix> toks = embedder.tokens(units);
+            for (int i = 0; i < out.length; i++) {
+                TokenMatrix u = toks.get(i);
+                out[i] = u.rows() == 0 ? -1 : 1 - wrd.buildProblem(pq, u, null).rwmdQueryToDoc();
+            }
+            return out;
         }
     }
 
@@ -106,36 +179,49 @@ final class SummarizeEval {
         TextEncoder enc = models.get(set.lang());
         Rouge.Level level = set.lang() == Lang.ZH ? Rouge.Level.CHAR : Rouge.Level.WORD;
         CachingEmbedder embedder = embedders.computeIfAbsent(set.lang(), l -> new CachingEmbedder(enc));
-        long tokens0 = embedder.tokens;
+        long tokens0 = embedder.tokenCount;
         long encodeNanos0 = embedder.encodeNanos;
         Summarizer.Settings settings = Summarizer.Settings.DEFAULT.withMaxCharsRead(2_000_000).withMaxUnits(50_000);
         settings = new Summarizer.Settings(settings.maxCharsRead(), settings.maxUnits(), settings.lambda(), settings.queryWeight(),
             settings.minUnitChars(), settings.duplicateCosine(), 256, 0);
         Summarizer summarizer = new Summarizer(embedder, settings);
+        Summarizer tokenLevel = new Summarizer(embedder, new RwmdRelevance(embedder, enc), settings);
+        boolean anyQuery = set.items().stream().anyMatch(it -> it.query() != null && !it.query().isBlank());
+        List<Sys> systems = new ArrayList<>();
+        for (Sys sys : SYSTEMS) {
+            if (!sys.rwmd() || anyQuery) {
+                systems.add(sys);
+            }
+        }
         int n = set.items().size();
-        Map<Mode, Map<String, double[]>> values = new LinkedHashMap<>();
-        Map<Mode, long[]> lengths = new HashMap<>();
-        for (Mode m : MODES) {
+        Map<String, Map<String, double[]>> values = new LinkedHashMap<>();
+        Map<String, long[]> lengths = new HashMap<>();
+        for (Sys sys : systems) {
             Map<String, double[]> perMetric = new LinkedHashMap<>();
             for (String metric : METRICS) {
                 double[] v = new double[n];
                 java.util.Arrays.fill(v, Double.NaN);
                 perMetric.put(metric, v);
             }
-            values.put(m, perMetric);
-            lengths.put(m, new long[1]);
+            values.put(sys.name(), perMetric);
+            lengths.put(sys.name(), new long[1]);
         }
         long budgetTotal = 0;
         Progress progress = new Progress("summarize " + set.name() + " (" + enc.model().name() + ")", n);
         long t0 = System.nanoTime();
+        String lastDoc = null;
         for (int i = 0; i < n; i++) {
             SummData.Item it = set.items().get(i);
+            if (!it.doc().equals(lastDoc)) {
+                embedder.newDocument();
+                lastDoc = it.doc();
+            }
             int budget = Math.max(1, Math.min(Summarizer.MAX_BUDGET_CHARS, it.ref().length()));
             budgetTotal += budget;
-            for (Mode m : MODES) {
-                Summary s = summarizer.summarize(it.doc(), it.query(), Budget.chars(budget), m);
+            for (Sys sys : systems) {
+                Summary s = (sys.rwmd() ? tokenLevel : summarizer).summarize(it.doc(), it.query(), Budget.chars(budget), sys.mode());
                 Rouge.Scores r = Rouge.score(s.text(), it.ref(), level);
-                Map<String, double[]> v = values.get(m);
+                Map<String, double[]> v = values.get(sys.name());
                 v.get("rouge1")[i] = 100 * r.rouge1();
                 v.get("rouge2")[i] = 100 * r.rouge2();
                 v.get("rougeL")[i] = 100 * r.rougeL();
@@ -143,18 +229,19 @@ final class SummarizeEval {
                 if (it.salient() != null && !it.salient().isEmpty()) {
                     v.get("extract_recall")[i] = 100 * coverage(it.doc(), it.salient(), s);
                 }
-                lengths.get(m)[0] += s.units().stream().mapToInt(u -> u.span().length()).sum();
+                lengths.get(sys.name())[0] += s.units().stream().mapToInt(u -> u.span().length()).sum();
             }
             progress.update(i + 1);
         }
         progress.done();
+        embedder.newDocument();
         double secs = (System.nanoTime() - t0) / 1e9;
         System.err.printf(Locale.ROOT, "[eval summarize] %s: %d items, %.1fs, %d tokens encoded in %.1fs%n",
-            set.name(), n, secs, embedder.tokens - tokens0, (embedder.encodeNanos - encodeNanos0) / 1e9);
-        Map<String, double[]> lead = values.get(Mode.LEAD);
-        for (Mode m : MODES) {
+            set.name(), n, secs, embedder.tokenCount - tokens0, (embedder.encodeNanos - encodeNanos0) / 1e9);
+        Map<String, double[]> lead = values.get("lead");
+        for (Sys sys : systems) {
             for (String metric : METRICS) {
-                double[] v = values.get(m).get(metric);
+                double[] v = values.get(sys.name()).get(metric);
                 int[] idx = finite(v);
                 if (idx.length == 0) {
                     continue;
@@ -162,13 +249,13 @@ final class SummarizeEval {
                 double mean = mean(v, idx);
                 List<String> notes = new ArrayList<>();
                 if (metric.equals("cail_score")) {
-                    notes.add(String.format(Locale.ROOT, "mean length %.0f chars, budget %.0f", (double) lengths.get(m)[0] / n,
+                    notes.add(String.format(Locale.ROOT, "mean length %.0f chars, budget %.0f", (double) lengths.get(sys.name())[0] / n,
                         (double) budgetTotal / n));
-                    if (m == Mode.LEAD) {
+                    if (sys.mode() == Mode.LEAD) {
                         notes.add("model " + enc.model().name() + ", " + (level == Rouge.Level.CHAR ? "char" : "word") + "-level ROUGE");
                     }
                 }
-                if (m != Mode.LEAD && opt.bootstrap() > 0) {
+                if (sys.mode() != Mode.LEAD && opt.bootstrap() > 0) {
                     double[] base = lead.get(metric);
                     double[] ci = RankMetrics.pairedBootstrap(idx.length, r -> {
                         double s = 0;
@@ -179,7 +266,7 @@ final class SummarizeEval {
                     }, opt.bootstrap(), 1);
                     notes.add(String.format(Locale.ROOT, "minus lead %+.2f, 95%% CI [%.2f, %.2f]", mean - mean(base, idx), ci[0], ci[1]));
                 }
-                figures.add("summarize", set.name(), m.label(), metric, mean, idx.length, notes.isEmpty() ? null : String.join("; ", notes));
+                figures.add("summarize", set.name(), sys.name(), metric, mean, idx.length, notes.isEmpty() ? null : String.join("; ", notes));
             }
         }
     }

@@ -23,7 +23,8 @@ import java.util.Locale;
  *
  * <p>Scoring rule (fixed in advance, not fitted to any data set). Unit vectors and the query vector are
  * L2-normalized. <em>centrality</em>{@code (i) = cos(e_i, c)} with {@code c} the mean of the unit vectors;
- * <em>relevance</em>{@code (i) = cos(e_i, q)} when a query is given. The salience is
+ * <em>relevance</em>{@code (i) = cos(e_i, q)} when a query is given (or the {@link RelevanceScorer}'s value when one is
+ * configured). The salience is
  * {@code w·relevance + (1 − w)·centrality} with a query ({@code w = 0.7}: the query is what was asked, centrality
  * breaks ties toward the document's main content, as in query-biased LexRank), {@code centrality} without.
  * Selection is maximal marginal relevance (Carbonell and Goldstein 1998) with both terms cosines on the same scale:
@@ -173,7 +174,7 @@ public final class Summarizer {
      * @param span       UTF-16 offsets into the document
      * @param text       the unit's text
      * @param score      salience used for selection (a cosine; lead: 1 − position / units)
-     * @param relevance  cosine to the query, NaN without a query or in lead mode
+     * @param relevance  cosine to the query (or the {@link RelevanceScorer}'s score), NaN without a query or in lead mode
      * @param centrality cosine to the document centroid, NaN in lead mode
      */
     public record Unit(Span span, String text, double score, double relevance, double centrality) {}
@@ -190,6 +191,7 @@ public final class Summarizer {
     public record Summary(Mode mode, String text, List<Unit> units, int unitsConsidered, boolean truncated) {}
 
     private final SentenceEmbedder embedder;
+    private final RelevanceScorer relevanceScorer;
     private final Settings settings;
 
     /**
@@ -197,7 +199,17 @@ public final class Summarizer {
      * @param settings bounds and constants
      */
     public Summarizer(SentenceEmbedder embedder, Settings settings) {
+        this(embedder, null, settings);
+    }
+
+    /**
+     * @param embedder        pooled-vector embedder; may be null when only {@link Mode#LEAD} is used
+     * @param relevanceScorer replaces the pooled cosine as the query relevance when a query is given; null keeps it
+     * @param settings        bounds and constants
+     */
+    public Summarizer(SentenceEmbedder embedder, RelevanceScorer relevanceScorer, Settings settings) {
         this.embedder = embedder;
+        this.relevanceScorer = relevanceScorer;
         this.settings = settings == null ? Settings.DEFAULT : settings;
     }
 
@@ -289,7 +301,19 @@ public final class Summarizer {
             }
         }
         float[][] e = vecs.toArray(new float[0][]);
-        return select(doc, candidates, e, qv, budget, mode, truncated);
+        double[] external = null;
+        if (q != null && relevanceScorer != null) {
+            List<String> texts = new ArrayList<>(candidates.size());
+            for (Span s : candidates) {
+                texts.add(s.text(doc));
+            }
+            external = relevanceScorer.score(q, texts);
+            if (external == null || external.length != candidates.size()) {
+                throw new IllegalStateException("[relevance_scorer] must return [" + candidates.size() + "] scores but returned ["
+                    + (external == null ? "null" : external.length) + "]");
+            }
+        }
+        return select(doc, candidates, e, qv, external, budget, mode, truncated);
     }
 
     private Summary lead(String doc, List<Span> units, Budget budget, boolean truncated) {
@@ -309,7 +333,8 @@ public final class Summarizer {
         return new Summary(Mode.LEAD, join(doc, picked), picked, units.size(), truncated);
     }
 
-    private Summary select(String doc, List<Span> cands, float[][] e, float[] qv, Budget budget, Mode mode, boolean truncated) {
+    private Summary select(String doc, List<Span> cands, float[][] e, float[] qv, double[] externalRelevance, Budget budget,
+                           Mode mode, boolean truncated) {
         final int n = cands.size();
         final int dims = e[0].length;
         double[] centroid = new double[dims];
@@ -334,7 +359,7 @@ public final class Summarizer {
                 dot += e[i][d] * centroid[d];
             }
             centrality[i] = cn > 0 ? dot / cn : 0;
-            relevance[i] = qv == null ? Double.NaN : dot(e[i], qv);
+            relevance[i] = qv == null ? Double.NaN : externalRelevance != null ? externalRelevance[i] : dot(e[i], qv);
         }
         double[] salience = new double[n];
         double w = qv == null ? 0 : settings.queryWeight();

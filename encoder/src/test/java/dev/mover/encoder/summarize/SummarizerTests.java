@@ -208,4 +208,21 @@ class SummarizerTests {
         assertEquals("[embedder] must return [5] vectors but returned [1]",
             assertThrows(IllegalStateException.class, () -> broken.summarize(DOC, null, Budget.units(2), Mode.EXTRACT)).getMessage());
     }
+
+    @Test
+    void testRelevanceScorer_whenGiven_thenReplacesPooledCosineForQueries() {
+        BagOfWords emb = new BagOfWords("cats", "purr", "softly", "dogs", "bark", "loudly", "birds", "sing", "dawn", "play");
+        // an external scorer that finds only the dog sentences relevant, whatever the query says
+        RelevanceScorer dogs = (query, units) -> units.stream().mapToDouble(u -> u.contains("Dogs") ? 1 : 0).toArray();
+        Summarizer sum = new Summarizer(emb, dogs, Settings.DEFAULT);
+        Summary s = sum.summarize(DOC, "When do birds sing?", Budget.units(1), Mode.EXTRACT);
+        assertEquals(List.of("Dogs bark loudly."), texts(s));
+        assertEquals(1.0, s.units().get(0).relevance(), 0);
+        // without a query the scorer is not used
+        Summary none = sum.summarize(DOC, null, Budget.units(1), Mode.EXTRACT);
+        assertTrue(Double.isNaN(none.units().get(0).relevance()));
+        Summarizer broken = new Summarizer(emb, (q, u) -> new double[1], Settings.DEFAULT);
+        assertEquals("[relevance_scorer] must return [5] scores but returned [1]",
+            assertThrows(IllegalStateException.class, () -> broken.summarize(DOC, "birds", Budget.units(1), Mode.EXTRACT)).getMessage());
+    }
 }
