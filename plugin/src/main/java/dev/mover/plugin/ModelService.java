@@ -6,7 +6,8 @@ import dev.mover.encoder.ModelDescriptor;
 import dev.mover.encoder.ModelRegistry;
 import dev.mover.encoder.OrtRuntime;
 import dev.mover.encoder.TextEncoder;
-import dev.mover.encoder.TokenVectorCodec;
+import dev.mover.encoder.EncodedTextCodec;
+import dev.mover.scoring.codec.TokenVectorCodec;
 import dev.mover.encoder.summarize.Summarizer;
 import dev.mover.scoring.TokenMatrix;
 
@@ -122,6 +123,8 @@ public final class ModelService implements Closeable {
             dirs.put(name, dir.normalize());
         }
         ModelService s = new ModelService(dirs, settings);
+        org.elasticsearch.logging.LogManager.getLogger(ModelService.class).info(
+            "mover: models {}, cost kernels [{}]", dirs.keySet(), dev.mover.scoring.CostMatrix.implementation());
         s.generators = new GeneratorService(settings, configPath);
         instance = s;
         return s;
@@ -238,7 +241,7 @@ public final class ModelService implements Closeable {
         TextEncoder enc = encoder(model);
         EncodedText t = enc.encode(text);
         docsEncoded.increment();
-        byte[] bytes = TokenVectorCodec.encode(t, TokenVectorCodec.Encoding.INT8, enc.fingerprint());
+        byte[] bytes = EncodedTextCodec.encode(t, TokenVectorCodec.Encoding.INT8, enc.fingerprint());
         return new Encoded(bytes, t.tokens() == 0 ? null : t.pooled(), t.tokens(), t.truncated());
     }
 

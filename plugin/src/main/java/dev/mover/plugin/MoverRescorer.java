@@ -1,6 +1,6 @@
 package dev.mover.plugin;
 
-import dev.mover.encoder.TokenVectorCodec;
+import dev.mover.scoring.codec.TokenVectorCodec;
 import dev.mover.scoring.TokenMatrix;
 
 import org.apache.lucene.analysis.Analyzer;

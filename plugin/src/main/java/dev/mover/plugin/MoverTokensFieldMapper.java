@@ -28,7 +28,7 @@ import java.util.Map;
 
 /**
  * {@code mover_tokens}: one document's token vectors (with character offsets and the model fingerprint), encoded by
- * {@link dev.mover.encoder.TokenVectorCodec} and stored in binary doc values. The value arrives as a base64 string
+ * {@link dev.mover.scoring.codec.TokenVectorCodec} and stored in binary doc values. The value arrives as a base64 string
  * (what the {@code mover_encode} processor writes); keep it out of {@code _source} with
  * {@code "_source": {"excludes": ["<field>"]}}. Not searchable: the rescorer reads it.
  *

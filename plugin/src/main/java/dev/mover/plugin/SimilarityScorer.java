@@ -1,6 +1,6 @@
 package dev.mover.plugin;
 
-import dev.mover.encoder.TokenVectorCodec;
+import dev.mover.scoring.codec.TokenVectorCodec;
 import dev.mover.scoring.Alignment;
 import dev.mover.scoring.MassRule;
 import dev.mover.scoring.Metric;
