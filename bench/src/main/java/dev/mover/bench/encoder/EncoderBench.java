@@ -8,8 +8,9 @@ import dev.mover.encoder.EncodedText;
 import dev.mover.encoder.EncoderConfig;
 import dev.mover.encoder.OrtRuntime;
 import dev.mover.encoder.TextEncoder;
-import dev.mover.encoder.TokenVectorCodec;
-import dev.mover.encoder.TokenVectorCodec.Encoding;
+import dev.mover.encoder.EncodedTextCodec;
+import dev.mover.scoring.codec.TokenVectorCodec;
+import dev.mover.scoring.codec.TokenVectorCodec.Encoding;
 import dev.mover.encoder.tokenize.BertTokenizer;
 import dev.mover.scoring.Metric;
 import dev.mover.scoring.OtScorer;
@@ -314,7 +315,7 @@ public final class EncoderBench {
         for (EncodedText t : enc2) {
             tokens += t.tokens();
             for (int e = 0; e < encodings.length; e++) {
-                byte[] b = TokenVectorCodec.encode(t, encodings[e], enc.fingerprint());
+                byte[] b = EncodedTextCodec.encode(t, encodings[e], enc.fingerprint());
                 bytes[e] += b.length;
                 if (encodings[e] == Encoding.INT8) {
                     int8Values.add(b);

@@ -4,7 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mover.encoder.EncodedText;
 import dev.mover.encoder.TextEncoder;
-import dev.mover.encoder.TokenVectorCodec;
+import dev.mover.encoder.EncodedTextCodec;
+import dev.mover.scoring.codec.TokenVectorCodec;
 import dev.mover.scoring.Metric;
 import dev.mover.scoring.OtScorer;
 import dev.mover.scoring.TokenMatrix;
@@ -405,7 +406,7 @@ final class KnnEval {
             List<EncodedText> e = enc.encodeBatch(texts);
             for (int i = from; i < to; i++) {
                 EncodedText t = e.get(i - from);
-                byte[] bytes = TokenVectorCodec.encode(t, TokenVectorCodec.Encoding.INT8, enc.fingerprint());
+                byte[] bytes = EncodedTextCodec.encode(t, TokenVectorCodec.Encoding.INT8, enc.fingerprint());
                 out[i] = enc(t.pooled(), bytes);
             }
             p.update(to);
@@ -490,7 +491,7 @@ final class KnnEval {
                 List<EncodedText> e = enc.encodeBatch(docs.subList(from, to).stream().map(Doc::text).toList());
                 for (int i = from; i < to; i++) {
                     EncodedText t = e.get(i - from);
-                    byte[] bytes = TokenVectorCodec.encode(t, TokenVectorCodec.Encoding.INT8, enc.fingerprint());
+                    byte[] bytes = EncodedTextCodec.encode(t, TokenVectorCodec.Encoding.INT8, enc.fingerprint());
                     os.writeInt(t.pooled().length);
                     for (float f : t.pooled()) {
                         os.writeFloat(f);

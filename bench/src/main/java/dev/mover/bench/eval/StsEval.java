@@ -2,7 +2,8 @@ package dev.mover.bench.eval;
 
 import dev.mover.encoder.EncodedText;
 import dev.mover.encoder.TextEncoder;
-import dev.mover.encoder.TokenVectorCodec;
+import dev.mover.encoder.EncodedTextCodec;
+import dev.mover.scoring.codec.TokenVectorCodec;
 import dev.mover.scoring.Metric;
 import dev.mover.scoring.OtScorer;
 import dev.mover.scoring.Solver;
@@ -225,7 +226,7 @@ final class StsEval {
     private static Enc stored(EncodedText e, long fingerprint) {
         int d = e.dims();
         TokenMatrix f = TokenMatrix.of(e.vectors(), e.tokens(), d);
-        byte[] bytes = TokenVectorCodec.encode(e, TokenVectorCodec.Encoding.INT8, fingerprint);
+        byte[] bytes = EncodedTextCodec.encode(e, TokenVectorCodec.Encoding.INT8, fingerprint);
         TokenVectorCodec.Decoded dec = TokenVectorCodec.decode(bytes, 0, bytes.length);
         TokenMatrix q = TokenMatrix.of(dec.vectors(), dec.tokens(), d);
         return new Enc(e.pooled(), q, f);
