@@ -106,8 +106,21 @@ public final class Figures {
         Files.writeString(file, toJson(gitCommit()), StandardCharsets.UTF_8);
     }
 
-    /** Output of {@code git rev-parse HEAD} in the working directory, or {@code "unknown"}. */
+    /**
+     * Output of {@code git rev-parse HEAD} in the working directory; when git refuses (e.g. "dubious ownership" for
+     * the unprivileged user {@code ./mover} runs as) the commit is read from {@code .git/HEAD} and its ref; else
+     * {@code "unknown"}.
+     */
     public static String gitCommit() {
+        String viaGit = runGit();
+        if (viaGit != null) {
+            return viaGit;
+        }
+        String viaFiles = readGitDir(Path.of("").toAbsolutePath());
+        return viaFiles != null ? viaFiles : "unknown";
+    }
+
+    private static String runGit() {
         try {
             Process p = new ProcessBuilder("git", "rev-parse", "HEAD").redirectErrorStream(true).start();
             String out;
@@ -115,15 +128,52 @@ public final class Figures {
                 out = new String(in.readAllBytes(), StandardCharsets.UTF_8).trim();
             }
             if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0 || !out.matches("[0-9a-f]{40}")) {
-                return "unknown";
+                return null;
             }
             return out;
         } catch (IOException e) {
-            return "unknown";
+            return null;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return "unknown";
+            return null;
         }
+    }
+
+    /** The commit HEAD points to, read from the files of the nearest {@code .git} directory above {@code dir}. */
+    static String readGitDir(Path dir) {
+        for (Path d = dir; d != null; d = d.getParent()) {
+            Path git = d.resolve(".git");
+            if (!Files.isDirectory(git)) {
+                continue;
+            }
+            try {
+                String head = Files.readString(git.resolve("HEAD"), StandardCharsets.UTF_8).trim();
+                if (head.matches("[0-9a-f]{40}")) {
+                    return head;
+                }
+                if (!head.startsWith("ref: ")) {
+                    return null;
+                }
+                String ref = head.substring(5).trim();
+                Path loose = git.resolve(ref);
+                if (Files.isRegularFile(loose)) {
+                    String c = Files.readString(loose, StandardCharsets.UTF_8).trim();
+                    return c.matches("[0-9a-f]{40}") ? c : null;
+                }
+                Path packed = git.resolve("packed-refs");
+                if (Files.isRegularFile(packed)) {
+                    for (String line : Files.readAllLines(packed, StandardCharsets.UTF_8)) {
+                        if (line.endsWith(" " + ref) && line.length() > 41 && line.substring(0, 40).matches("[0-9a-f]{40}")) {
+                            return line.substring(0, 40);
+                        }
+                    }
+                }
+                return null;
+            } catch (IOException e) {
+                return null;
+            }
+        }
+        return null;
     }
 
     /**

@@ -44,6 +44,20 @@ class FiguresTests {
     }
 
     @Test
+    void testReadGitDir_whenLooseAndPackedRefs_thenCommitOfHead(@TempDir Path dir) throws Exception {
+        Path git = dir.resolve(".git");
+        Files.createDirectories(git.resolve("refs/heads"));
+        Files.writeString(git.resolve("HEAD"), "ref: refs/heads/main\n");
+        Files.writeString(git.resolve("packed-refs"), "# pack-refs with: peeled\n" + "a".repeat(40) + " refs/heads/main\n");
+        Path sub = Files.createDirectories(dir.resolve("x/y"));
+        assertEquals("a".repeat(40), Figures.readGitDir(sub));
+        Files.writeString(git.resolve("refs/heads/main"), "b".repeat(40) + "\n");
+        assertEquals("b".repeat(40), Figures.readGitDir(sub));
+        Files.writeString(git.resolve("HEAD"), "c".repeat(40) + "\n");
+        assertEquals("c".repeat(40), Figures.readGitDir(dir));
+    }
+
+    @Test
     void testTable_whenTwoMetrics_thenOneRowPerSystemAndColumnsPerMetric() {
         Figures f = new Figures("c");
         f.add("knn", "test-dev", "wmd", "error", 3.5, 730, null);
