@@ -10,6 +10,9 @@
  * transportation problem), {@link dev.mover.scoring.Sinkhorn} (entropic), {@link dev.mover.scoring.CostMatrix}
  * (dense kernels) and {@link dev.mover.scoring.LowerBounds} (RWMD from a cost matrix).
  *
+ * <p>Sub-packages: {@code dev.mover.scoring.codec} (the stored token-vector format) and {@code dev.mover.scoring.lucene}
+ * (a plain-Lucene rescorer over that format).
+ *
  * <p>Numerical path: every caller (the plugin's rescorer, the eval CLI, {@code ot-check}, {@code ot-bench}) uses the
  * same double-precision path: masses normalised in double, Euclidean costs from differences and cosine costs from
  * normalised dot products. The cost matrix runs on the Panama Vector API ({@code jdk.incubator.vector}) when the JVM

@@ -68,6 +68,7 @@ import java.util.PriorityQueue;
  * <pre>{@code
  * // indexing: one codec value per document (here bare; values written by Elasticsearch work as well)
  * byte[] value = TokenVectorCodec.encode(vectors, dims, starts, ends, TokenVectorCodec.Encoding.INT8, modelFingerprint);
+ * // (from mover-encoder output: EncodedTextCodec.encode(encoder.encode(text), Encoding.INT8, encoder.fingerprint()))
  * doc.add(new BinaryDocValuesField("body_tokens", new BytesRef(value)));
  *
  * // searching: BM25 first, then WRD over the best 100 hits

@@ -332,6 +332,8 @@ class MoverRescorerTests {
             }
         }
         MoverRescorer.Stats st = rescorer(Metric.WRD, false, Solver.EMD, 0, 1).build().rescoreWithStats(searcher, first, 5);
+        System.out.printf("[lucene rescorer] WRD emd top 5 of %d hits (%d without tokens): %d exact solves, %d skipped%n",
+            st.window(), st.missing(), st.exactSolves(), st.pruned());
         assertTrue(st.pruned() * 2 >= st.window() - st.missing(),
             "WRD top 5: at least half the solves skipped, was " + st.pruned() + " of " + (st.window() - st.missing()));
         // a negative rescore weight makes the bound useless: everything is solved
