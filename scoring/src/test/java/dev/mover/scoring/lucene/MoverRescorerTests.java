@@ -482,6 +482,26 @@ class MoverRescorerTests {
     }
 
     @Test
+    void testRescore_whenFirstPassRepeatsADoc_thenBothCopiesScoredOnce() throws IOException {
+        TopDocs first = firstPass();
+        ScoreDoc[] hits = Arrays.copyOf(first.scoreDocs, first.scoreDocs.length + 1);
+        ScoreDoc dup = first.scoreDocs[3];
+        hits[hits.length - 1] = new ScoreDoc(dup.doc, dup.score);
+        TopDocs withDup = new TopDocs(first.totalHits, hits);
+        MoverRescorer.Stats st = rescorer(Metric.WRD, false, Solver.EMD, 0, 1).prune(false).build()
+            .rescoreWithStats(searcher, withDup, hits.length);
+        List<Float> scores = new ArrayList<>();
+        for (ScoreDoc h : st.topDocs().scoreDocs) {
+            if (h.doc == dup.doc) {
+                scores.add(h.score);
+            }
+        }
+        assertEquals(2, scores.size());
+        assertEquals(scores.get(0), scores.get(1));
+        assertEquals(st.window() - st.missing(), st.exactSolves(), "the repeated hit is solved like any other");
+    }
+
+    @Test
     void testStats_whenSinkhornCapped_thenNotConvergedCounted() throws IOException {
         TopDocs first = firstPass();
         MoverRescorer.Stats st = MoverRescorer.builder(FIELD, query, FINGERPRINT).solver(Solver.SINKHORN)
