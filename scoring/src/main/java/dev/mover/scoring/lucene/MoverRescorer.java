@@ -56,7 +56,9 @@ import java.util.PriorityQueue;
  * <p><b>Pruning</b> ({@link Builder#prune(boolean)}, on by default): every hit gets an upper bound of its final score
  * from the lower bound {@code max(WCD, RWMD)} of its distance (one cost matrix, no solver). Exact solves run in
  * descending order of that bound and stop once the next bound is strictly below the {@code topN}-th exact score found
- * so far; the hits left unsolved cannot reach the top {@code topN}, so the result is identical to an unpruned run's.
+ * so far; the hits left unsolved cannot reach the top {@code topN}, so the result is identical to an unpruned run's
+ * (with Sinkhorn: as long as the solves converge, see {@link Stats#notConverged()}; the bound then allows for the
+ * tolerated marginal error).
  * This needs a final score that cannot decrease when the similarity grows, so it applies only when
  * {@code rescoreWeight >= 0}, for WRD and WMD (maxSim has no bound), and when {@code topN} is below the window size;
  * otherwise every hit is solved. {@link #rescoreWithStats} reports how many solves were skipped.
@@ -545,9 +547,19 @@ public final class MoverRescorer extends Rescorer {
         }
     }
 
+    /**
+     * A lower bound of the distance the configured solver returns. For EMD: {@code max(WCD, RWMD)}. For Sinkhorn, whose
+     * plan matches the query-side marginals exactly but the document side only within the tolerance (L1), the bounds
+     * that rely on exact document-side marginals are lowered by {@code tolerance * costMax}: {@code max(RWMD query->doc,
+     * RWMD doc->query - tolerance * costMax)} (WCD, rarely the larger bound, is not used). Valid for converged solves.
+     */
     private double lowerBound(OtScorer scorer, TokenMatrix doc, int docID) {
         try {
-            return scorer.lowerBound(prepared, doc);
+            OtScorer.Problem p = scorer.buildProblem(prepared, doc, null);
+            if (solver == Solver.EMD) {
+                return Math.max(p.wcd(), p.rwmd());
+            }
+            return Math.max(p.rwmdQueryToDoc(), p.rwmdDocToQuery() - sinkhornTolerance * p.costMax());
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("[" + field + "] cannot score doc [" + docID + "]: " + e.getMessage(), e);
         }
