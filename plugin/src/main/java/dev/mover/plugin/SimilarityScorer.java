@@ -24,6 +24,7 @@ final class SimilarityScorer {
     private final ModelService.QueryVectors query;
     private final OtScorer scorer;
     private final OtScorer.Prepared prepared;
+    private final RescoreOptions options;
 
     /**
      * One hit's similarity ({@code score}: non-negative, larger is better) and the raw value behind it (the transport
@@ -49,6 +50,7 @@ final class SimilarityScorer {
                      double[] queryWeights) {
         this.metric = metric;
         this.query = query;
+        this.options = options;
         OtScorer.Builder b = OtScorer.builder(metric == MoverRescorerBuilder.MoverMetric.WMD ? Metric.WMD : Metric.WRD);
         if (queryWeights != null) {
             b.massRule(MassRule.EXPLICIT);
@@ -88,7 +90,15 @@ final class SimilarityScorer {
         if (metric == MoverRescorerBuilder.MoverMetric.MAXSIM) {
             return Double.POSITIVE_INFINITY;
         }
-        double lb = scorer.lowerBound(prepared, doc, docWeights);
+        double lb;
+        if (options.solver() == RescoreOptions.Solver.SINKHORN) {
+            // Sinkhorn's plan meets the query-side marginals exactly but the document side only within the tolerance,
+            // so its value can fall below WCD or the document-side RWMD: only bounds that survive that are used.
+            OtScorer.Problem p = scorer.buildProblem(prepared, doc, docWeights);
+            lb = Math.max(p.rwmdQueryToDoc(), p.rwmdDocToQuery() - options.tolerance() * p.costMax());
+        } else {
+            lb = scorer.lowerBound(prepared, doc, docWeights);
+        }
         return metric == MoverRescorerBuilder.MoverMetric.WRD ? Math.max(0.0, 1.0 - lb) : 1.0 / (1.0 + lb);
     }
 
