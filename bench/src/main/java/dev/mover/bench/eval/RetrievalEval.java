@@ -152,7 +152,7 @@ final class RetrievalEval {
             EsHome home = EsHome.prepare(dist, List.of(plugin), EsHome.JAVA_17, work.resolve("home"));
             System.err.println("[eval retrieval] starting a local node under " + work);
             node = LocalNode.start(home, LocalNode.config(work.resolve("node")).javaHome(EsHome.JAVA_17)
-                .clusterName("mover-eval").nodeName("eval").heap("2g"));
+                .clusterName("mover-eval").nodeName("eval").heap("2g").reuseData(true));
             base = node.httpUri();
         }
         try {
