@@ -13,6 +13,7 @@ public final class BenchCli {
     private static final Map<String, String> BENCHES = new LinkedHashMap<>();
     static {
         BENCHES.put("encoder", "dev.mover.bench.encoder.EncoderBench");
+        BENCHES.put("rescore", "dev.mover.bench.rescore.RescoreBench");
     }
 
     private BenchCli() {}
@@ -22,6 +23,8 @@ public final class BenchCli {
             System.err.println("usage: mover bench <" + String.join("|", BENCHES.keySet()) + "> [args...]");
             System.err.println("  encoder   tokens/s of the encoder vs a bare ONNX Runtime session, codec bytes/token,"
                 + " WRD error of int8/int4 storage (--help for options)");
+            System.err.println("  rescore   end-to-end search latency of BM25 + mover rescoring on a real node beside POT on the"
+                + " same pairs, pruning share (--help for options)");
             return 2;
         }
         Class<?> cls = Class.forName(BENCHES.get(args[0]));

@@ -50,7 +50,7 @@ import java.util.Map;
  * MRR@10 (judged relevance &gt; 0) and per-query latency p50/p95 of the HTTP search call. With {@code --limit N},
  * the first N queries that have judgments.
  */
-final class RetrievalEval {
+public final class RetrievalEval {
 
     private static final ObjectMapper OM = new ObjectMapper();
     private static final String[] RESCORE_METRICS = {"wrd", "wmd", "maxsim"};
@@ -68,9 +68,10 @@ final class RetrievalEval {
     }
 
     /** Files of one BEIR-layout folder. */
-    record Layout(Path corpus, Path queries, Path qrels) {}
+    public record Layout(Path corpus, Path queries, Path qrels) {}
 
-    static Layout layout(Path dir) throws IOException {
+    /** The BEIR files of {@code dir}, recognised by their first lines; null when one is missing. */
+    public static Layout layout(Path dir) throws IOException {
         Path corpus = null;
         Path queries = null;
         Path qrels = null;
@@ -164,6 +165,18 @@ final class RetrievalEval {
             }
         }
         return 0;
+    }
+
+    /**
+     * For other benchmarks ({@code bench rescore}): builds {@code index} on the node at {@code base} through the
+     * {@code mover_encode} pipeline from {@code corpus} (id -> {title, text}), or reuses it when it already holds every
+     * document; the indexing throughput goes to {@code figures} (task {@code retrieval}).
+     */
+    public static void ensureIndex(URI base, String index, TextEncoder enc, Map<String, String[]> corpus, String dataset,
+                                   Figures figures) throws Exception {
+        RetrievalEval r = new RetrievalEval(null, figures, null);
+        r.base = base;
+        r.ensureIndex(index, enc, corpus, dataset);
     }
 
     private void ensureIndex(String index, TextEncoder enc, Map<String, String[]> corpus, String dataset) throws Exception {
@@ -358,7 +371,8 @@ final class RetrievalEval {
         }
     }
 
-    private static List<JsonNode> jsonl(Path f) throws IOException {
+    /** The JSON objects of a JSONL file (blank lines skipped). */
+    public static List<JsonNode> jsonl(Path f) throws IOException {
         List<JsonNode> out = new ArrayList<>();
         try (BufferedReader r = Files.newBufferedReader(f, StandardCharsets.UTF_8)) {
             String line;
