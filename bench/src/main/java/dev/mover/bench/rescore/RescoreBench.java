@@ -134,7 +134,7 @@ public final class RescoreBench {
         long t0 = System.nanoTime();
         Figures figures = new Figures("mover bench rescore " + String.join(" ", args));
         int rc = new RescoreBench(opt, figures).runBench();
-        System.out.println(figures.table(TASK, "ratio_vs_pot"));
+        System.out.print(table(figures));
         if (opt.json() != null) {
             figures.writeJson(opt.json());
             System.err.println("[bench rescore] figures written to " + opt.json());
@@ -483,10 +483,13 @@ public final class RescoreBench {
         final Map<String, double[]> loopMs = new LinkedHashMap<>();
         final Map<String, double[][]> distance = new HashMap<>();   // pair -> [query][hit]
         final Map<String, double[][]> similarity = new HashMap<>(); // pair -> [query][hit]
+        final Map<String, double[][]> lowerBound = new HashMap<>(); // pair -> [query][hit], the bound the plugin prunes by
         final Map<String, Integer> unconverged = new HashMap<>();
         Map<String, JsonNode> pot; // pair -> POT result, null when POT did not run
         String potReference;
         String kernel;
+        double queryTokens;
+        double docTokens;
     }
 
     private InProcess inProcess(TextEncoder enc, Map<String, String> passages, List<Query> queries, Path cacheFile)
@@ -540,6 +543,8 @@ public final class RescoreBench {
         }
 
         InProcess out = new InProcess();
+        out.queryTokens = qEnc.stream().mapToInt(EncodedText::tokens).average().orElse(Double.NaN);
+        out.docTokens = docTokens.values().stream().mapToInt(Integer::intValue).average().orElse(Double.NaN);
         List<Config> pairs = configs().stream().filter(c -> !c.prune()).toList();
         int measured = (int) queries.stream().filter(q -> !q.warmup()).count();
         for (Config c : pairs) {
@@ -548,12 +553,13 @@ public final class RescoreBench {
             double[] ms = new double[measured];
             double[][] dist = new double[measured][];
             double[][] sim = new double[measured][];
+            double[][] lb = new double[measured][];
             int unconverged = 0;
             // warm-up: the warm-up queries twice (JIT), then every query R times, median per query
             for (int pass = 0; pass < 2; pass++) {
                 for (int qi = 0; qi < queries.size(); qi++) {
                     if (queries.get(qi).warmup()) {
-                        javaLoop(scorer, c, qm.get(qi), queries.get(qi).window(), docs, null, null);
+                        javaLoop(scorer, c, qm.get(qi), queries.get(qi).window(), docs, null, null, null);
                     }
                 }
             }
@@ -566,9 +572,10 @@ public final class RescoreBench {
                 double[] runs = new double[opt.repeats()];
                 dist[mi] = new double[q.window().size()];
                 sim[mi] = new double[q.window().size()];
+                lb[mi] = new double[q.window().size()];
                 for (int r = 0; r < opt.repeats(); r++) {
                     long t0 = System.nanoTime();
-                    unconverged = javaLoop(scorer, c, qm.get(qi), q.window(), docs, dist[mi], sim[mi]);
+                    unconverged = javaLoop(scorer, c, qm.get(qi), q.window(), docs, dist[mi], sim[mi], lb[mi]);
                     runs[r] = (System.nanoTime() - t0) / 1e6;
                 }
                 Arrays.sort(runs);
@@ -578,6 +585,7 @@ public final class RescoreBench {
             out.loopMs.put(c.pair(), ms);
             out.distance.put(c.pair(), dist);
             out.similarity.put(c.pair(), sim);
+            out.lowerBound.put(c.pair(), lb);
             System.err.printf(Locale.ROOT, "[bench rescore] java %-13s loop p50 %.2f ms%n", c.pair(), p(ms, 0.5));
         }
         if (opt.pot()) {
@@ -597,7 +605,7 @@ public final class RescoreBench {
 
     /** Scores one query against its window (every hit, no pruning); returns the number of unconverged Sinkhorn runs. */
     private static int javaLoop(OtScorer scorer, Config c, TokenMatrix q, List<String> window, Map<String, TokenMatrix> docs,
-                                double[] dist, double[] sim) {
+                                double[] dist, double[] sim, double[] lb) {
         OtScorer.Prepared p = scorer.prepareQuery(q, null);
         int unconverged = 0;
         for (int i = 0; i < window.size(); i++) {
@@ -607,6 +615,7 @@ public final class RescoreBench {
                 if (dist != null) {
                     dist[i] = m;
                     sim[i] = Math.max(0.0, m);
+                    lb[i] = Double.NEGATIVE_INFINITY;
                 }
             } else {
                 OtResult r = scorer.score(p, d, null, 0);
@@ -616,6 +625,10 @@ public final class RescoreBench {
                 if (dist != null) {
                     dist[i] = r.distance();
                     sim[i] = Math.max(0.0, r.similarity());
+                    // the bounds the plugin orders and prunes by (Sinkhorn: only those an inexact document marginal keeps)
+                    lb[i] = c.solver().equals("sinkhorn")
+                        ? Math.max(r.rwmdQueryToDoc(), r.rwmdDocToQuery() - SK_TOLERANCE * r.costMax())
+                        : r.lowerBound();
                 }
             }
         }
@@ -765,6 +778,8 @@ public final class RescoreBench {
         figures.add(TASK, dataset, "query-encoding", "latency_p50_ms", p(node.coldWall, 0.5), n,
             "first maxsim search of each query text (the node encodes and caches it); later searches reuse the cache");
         figures.add(TASK, dataset, "query-encoding", "latency_p95_ms", p(node.coldWall, 0.95), n, null);
+        figures.add(TASK, dataset, "pairs", "query_tokens_mean", java.queryTokens, n, "tokens per query text");
+        figures.add(TASK, dataset, "pairs", "doc_tokens_mean", java.docTokens, n, "tokens per distinct window hit");
         int totalMismatch = 0;
         StringBuilder summary = new StringBuilder();
         for (Config c : configs()) {
@@ -807,6 +822,11 @@ public final class RescoreBench {
                 totalMismatch += mismatch;
                 figures.add(TASK, dataset, s, "top" + opt.size() + "_mismatch", mismatch, n,
                     "queries whose top-" + opt.size() + " ids differ from " + other);
+                if (!c.metric().equals("maxsim")) {
+                    figures.add(TASK, dataset, s, "prunable_share", prunableShare(java.distance.get(c.pair()),
+                        java.lowerBound.get(c.pair()), opt.size()), n, "in process: share of window hits whose lower bound"
+                        + " exceeds the " + opt.size() + "-th best exact distance (the most these bounds can skip)");
+                }
             }
             JsonNode pot = java.pot == null ? null : java.pot.get(c.pair());
             double potP50 = pot == null ? Double.NaN : p(doubles(pot.path("ms")), 0.5);
@@ -849,10 +869,98 @@ public final class RescoreBench {
                     "largest |POT - Java| / cost_max over every pair");
             }
         }
+        System.err.printf(Locale.ROOT, "[bench rescore] pairs: %.1f query tokens x %.1f hit tokens on average, %d hits per query%n",
+            java.queryTokens, java.docTokens, opt.window());
         System.err.println("[bench rescore] summary (rescore = rescored search minus BM25 search, client side):");
         System.err.print(summary);
         System.err.println("[bench rescore] top-" + opt.size() + " mismatches with vs without pruning: " + totalMismatch
             + (totalMismatch == 0 ? " (identical)" : " (MUST be 0)"));
+    }
+
+    /** The readable tables: end to end per system, then solver to solver per pair. */
+    static String table(Figures figures) {
+        Map<String, Map<String, Double>> v = new LinkedHashMap<>();
+        String dataset = "";
+        int n = 0;
+        for (Figures.Record r : figures.records()) {
+            if (r.task().equals(TASK)) {
+                v.computeIfAbsent(r.system(), k -> new LinkedHashMap<>()).put(r.metric(), r.value());
+                dataset = r.dataset();
+                if (r.n() != null && r.system().startsWith("bm25")) {
+                    n = r.n();
+                }
+            }
+        }
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.format(Locale.ROOT, "%nEnd to end on one node, %s, %d queries (ms; rescore = rescored search minus BM25"
+            + " search of the same query, client side)%n", dataset, n));
+        String h = String.format(Locale.ROOT, "%-26s %8s %8s %8s %8s %9s %9s %7s %8s %5s %8s %9s%n", "system", "lat p50",
+            "lat p95", "took p50", "took p95", "resc p50", "resc p95", "pruned", "prunable", "diff", "POT p50", "resc/POT");
+        sb.append(h).append("-".repeat(h.length() - 1)).append('\n');
+        for (Map.Entry<String, Map<String, Double>> e : v.entrySet()) {
+            String sys = e.getKey();
+            if (!sys.startsWith("bm25") && !sys.equals("query-encoding")) {
+                continue;
+            }
+            Map<String, Double> m = e.getValue();
+            Double mismatch = m.entrySet().stream().filter(x -> x.getKey().endsWith("_mismatch")).map(Map.Entry::getValue)
+                .findFirst().orElse(null);
+            String pair = sys.replaceFirst("^bm25\\+", "").replaceFirst("-(no)?prune$", "");
+            Double potP50 = v.getOrDefault("pot-" + pair, Map.of()).get("loop_p50_ms");
+            sb.append(String.format(Locale.ROOT, "%-26s %8s %8s %8s %8s %9s %9s %7s %8s %5s %8s %9s%n", sys,
+                f(m.get("latency_p50_ms"), 1), f(m.get("latency_p95_ms"), 1), f(m.get("took_p50_ms"), 1),
+                f(m.get("took_p95_ms"), 1), f(m.get("rescore_p50_ms"), 1), f(m.get("rescore_p95_ms"), 1),
+                pct(m.get("pruned_share")), pct(m.get("prunable_share")), mismatch == null ? "" : f(mismatch, 0),
+                f(potP50, 1), f(m.get("ratio_vs_pot"), 2)));
+        }
+        sb.append("pruned: exact solves skipped (_mover/stats deltas); prunable: hits whose lower bound exceeds the k-th best"
+            + " exact distance (in process);\ndiff: queries whose top-k ids differ from the unpruned run (must be 0)\n");
+        sb.append(String.format(Locale.ROOT, "%nSolver to solver, same pairs, one thread (ms per query for its whole window,"
+            + " no pruning)%n"));
+        h = String.format(Locale.ROOT, "%-14s %9s %9s %9s %9s %9s %14s %11s%n", "pair", "java p50", "java p95", "POT p50",
+            "POT p95", "java/POT", "|java-POT|/cm", "resc/POT");
+        sb.append(h).append("-".repeat(h.length() - 1)).append('\n');
+        for (Map.Entry<String, Map<String, Double>> e : v.entrySet()) {
+            if (!e.getKey().startsWith("java-")) {
+                continue;
+            }
+            String pair = e.getKey().substring(5);
+            Map<String, Double> j = e.getValue();
+            Map<String, Double> pot = v.getOrDefault("pot-" + pair, Map.of());
+            Double best = v.getOrDefault("bm25+" + pair + "-prune", Map.of()).get("ratio_vs_pot");
+            sb.append(String.format(Locale.ROOT, "%-14s %9s %9s %9s %9s %9s %14s %11s%n", pair, f(j.get("loop_p50_ms"), 2),
+                f(j.get("loop_p95_ms"), 2), f(pot.get("loop_p50_ms"), 2), f(pot.get("loop_p95_ms"), 2),
+                f(j.get("ratio_vs_pot"), 2), pot.get("max_diff_vs_java") == null ? "" : String.format(Locale.ROOT, "%.1e",
+                    pot.get("max_diff_vs_java")), f(best, 2)));
+        }
+        sb.append("resc/POT: end-to-end rescoring time with pruning / POT loop (goal <= 0.33)\n");
+        return sb.toString();
+    }
+
+    private static String f(Double x, int decimals) {
+        return x == null || x.isNaN() ? "" : String.format(Locale.ROOT, "%." + decimals + "f", x);
+    }
+
+    private static String pct(Double x) {
+        return x == null || x.isNaN() ? "" : String.format(Locale.ROOT, "%.1f%%", 100 * x);
+    }
+
+    /** Share of hits whose lower bound is above the k-th smallest distance of their query. */
+    static double prunableShare(double[][] dist, double[][] lb, int k) {
+        long above = 0;
+        long total = 0;
+        for (int qi = 0; qi < dist.length; qi++) {
+            double[] sorted = dist[qi].clone();
+            Arrays.sort(sorted);
+            double dk = sorted[Math.min(k, sorted.length) - 1];
+            for (double b : lb[qi]) {
+                if (b > dk) {
+                    above++;
+                }
+            }
+            total += lb[qi].length;
+        }
+        return total == 0 ? Double.NaN : (double) above / total;
     }
 
     private void addLatency(String dataset, String system, double[] wall, double[] took, int n, String note) {
