@@ -913,6 +913,10 @@ public final class RescoreBench {
                 pct(m.get("pruned_share")), pct(m.get("prunable_share")), mismatch == null ? "" : f(mismatch, 0),
                 f(potP50, 1), f(m.get("ratio_vs_pot"), 2)));
         }
+        double maxDiff = v.entrySet().stream().filter(e -> e.getKey().startsWith("bm25+"))
+            .mapToDouble(e -> e.getValue().getOrDefault("max_score_diff_vs_java", Double.NaN)).max().orElse(Double.NaN);
+        sb.append(String.format(Locale.ROOT, "node _score of every returned hit vs the in-process similarity of the same pair:"
+            + " max |diff| %.1e%n", maxDiff));
         sb.append("pruned: exact solves skipped (_mover/stats deltas); prunable: hits whose lower bound exceeds the k-th best"
             + " exact distance (in process);\ndiff: queries whose top-k ids differ from the unpruned run (must be 0)\n");
         sb.append(String.format(Locale.ROOT, "%nSolver to solver, same pairs, one thread (ms per query for its whole window,"
