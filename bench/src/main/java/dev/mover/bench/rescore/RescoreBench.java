@@ -82,6 +82,8 @@ public final class RescoreBench {
         "  --json FILE       also write the figures as mover-figures/1 JSON",
         "  --url URL         use this running node (with the plugin) instead of starting one",
         "  --no-pot          skip the POT column",
+        "  --simd            in-process Java loop with the Panama kernels when available (default: scalar, as the node",
+        "                    uses on JDK 17; see 'cost kernels [...]' in the node log)",
         "  -Dmover.models.dir=DIR  models directory (default encoder/target/models)");
 
     private static final ObjectMapper OM = new ObjectMapper();
@@ -105,7 +107,7 @@ public final class RescoreBench {
 
     /** Options. */
     record Options(Path data, int queries, int warmup, int docs, int tokens, int window, int size, int repeats, Path json,
-                   String url, boolean pot) {}
+                   String url, boolean pot, boolean simd) {}
 
     private final Options opt;
     private final Figures figures;
@@ -130,6 +132,10 @@ public final class RescoreBench {
         if (opt == null) {
             System.out.println(USAGE);
             return 0;
+        }
+        if (!opt.simd()) {
+            // read once when the scoring module first scores (nothing has yet): the in-process loop uses the node's kernels
+            System.setProperty("mover.simd", "false");
         }
         long t0 = System.nanoTime();
         Figures figures = new Figures("mover bench rescore " + String.join(" ", args));
@@ -156,6 +162,7 @@ public final class RescoreBench {
         Path json = null;
         String url = null;
         boolean pot = true;
+        boolean simd = false;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             switch (a) {
@@ -163,6 +170,7 @@ public final class RescoreBench {
                     return null;
                 }
                 case "--no-pot" -> pot = false;
+                case "--simd" -> simd = true;
                 case "--data", "--queries", "--warmup", "--docs", "--tokens", "--window", "--size", "--repeats", "--json", "--url" -> {
                     if (i + 1 >= args.length) {
                         throw new IllegalArgumentException("[" + a + "] needs a value");
@@ -187,7 +195,7 @@ public final class RescoreBench {
         if (size > window) {
             throw new IllegalArgumentException("[--size] [" + size + "] must not exceed [--window] [" + window + "]");
         }
-        return new Options(data, queries, warmup, docs, tokens, window, size, repeats, json, url, pot);
+        return new Options(data, queries, warmup, docs, tokens, window, size, repeats, json, url, pot, simd);
     }
 
     private static int positive(String name, String v) {
@@ -364,7 +372,7 @@ public final class RescoreBench {
         final Map<String, double[]> took = new LinkedHashMap<>();
         final Map<String, List<List<String>>> top = new HashMap<>();
         final Map<String, List<double[]>> scores = new HashMap<>();
-        final Map<String, long[]> solves = new HashMap<>(); // {exact, skipped, hits}
+        final Map<String, long[]> solves = new HashMap<>(); // {exact, skipped, hits, query encodings}
         double[] coldWall;
     }
 
@@ -379,7 +387,7 @@ public final class RescoreBench {
             res.took.put(s, new double[measured]);
             res.top.put(s, new ArrayList<>());
             res.scores.put(s, new ArrayList<>());
-            res.solves.put(s, new long[3]);
+            res.solves.put(s, new long[4]);
         }
         res.coldWall = new double[measured];
         Random rnd = new Random(42);
@@ -409,6 +417,7 @@ public final class RescoreBench {
                     sv[0] += after.get("exact_solves") - before.get("exact_solves");
                     sv[1] += after.get("solves_skipped_by_pruning") - before.get("solves_skipped_by_pruning");
                     sv[2] += after.get("hits_rescored") - before.get("hits_rescored");
+                    sv[3] += after.get("queries_encoded") - before.get("queries_encoded");
                 }
                 res.wall.get(s)[mi] = ms;
                 res.took.get(s)[mi] = r.path("took").asDouble();
@@ -467,7 +476,7 @@ public final class RescoreBench {
     private Map<String, Long> stats() throws Exception {
         JsonNode r = call("GET", "/_mover/stats", null);
         Map<String, Long> out = new HashMap<>();
-        for (String k : List.of("exact_solves", "solves_skipped_by_pruning", "hits_rescored")) {
+        for (String k : List.of("exact_solves", "solves_skipped_by_pruning", "hits_rescored", "queries_encoded")) {
             if (!r.has(k)) {
                 throw new IOException("[bench rescore] _mover/stats has no [" + k + "]: " + r);
             }
@@ -796,7 +805,7 @@ public final class RescoreBench {
                 "rescored minus BM25 client latency of the same query");
             figures.add(TASK, dataset, s, "rescore_p95_ms", p(rescoreMs, 0.95), n, null);
             figures.add(TASK, dataset, s, "pruned_share", prunedShare, n, String.format(Locale.ROOT,
-                "_mover/stats deltas: %d exact solves, %d skipped, %d hits rescored", sv[0], sv[1], sv[2]));
+                "_mover/stats deltas: %d exact solves, %d skipped, %d hits rescored, %d query texts encoded", sv[0], sv[1], sv[2], sv[3]));
             // node scores of the returned hits against the in-process similarities of the same pairs
             double maxDiff = 0;
             double[][] sim = java.similarity.get(c.pair());
@@ -937,8 +946,18 @@ public final class RescoreBench {
                 f(j.get("ratio_vs_pot"), 2), pot.get("max_diff_vs_java") == null ? "" : String.format(Locale.ROOT, "%.1e",
                     pot.get("max_diff_vs_java")), f(best, 2)));
         }
+        sb.append("java: in-process OtScorer with the ").append(kernel(figures)).append(" cost kernels\n");
         sb.append("resc/POT: end-to-end rescoring time with pruning / POT loop (goal <= 0.33)\n");
         return sb.toString();
+    }
+
+    private static String kernel(Figures figures) {
+        for (Figures.Record r : figures.records()) {
+            if (r.system().startsWith("java-") && r.note() != null && r.note().contains("(")) {
+                return r.note().substring(r.note().indexOf('(') + 1, r.note().indexOf(' ', r.note().indexOf('(')));
+            }
+        }
+        return "?";
     }
 
     private static String f(Double x, int decimals) {
