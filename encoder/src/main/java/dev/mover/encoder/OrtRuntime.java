@@ -66,6 +66,12 @@ public final class OrtRuntime {
                 + (nativeDir == null ? " from its jar" : " from [" + nativeDir + "]") + "; cannot switch to [" + abs + "]");
         }
         System.setProperty(NATIVE_PATH_PROPERTY, abs.toString());
+        // Under Elasticsearch's entitlements a plugin without write_system_properties for this key is refused
+        // silently (the call returns, nothing is set); ONNX Runtime would then fail later with an UnsatisfiedLinkError.
+        if (abs.toString().equals(System.getProperty(NATIVE_PATH_PROPERTY)) == false) {
+            throw new IllegalStateException("[mover] could not set system property [" + NATIVE_PATH_PROPERTY + "]; the plugin needs "
+                + "the entitlement [write_system_properties] for it");
+        }
         nativeDir = abs;
     }
 

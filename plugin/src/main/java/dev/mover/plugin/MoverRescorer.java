@@ -230,19 +230,27 @@ final class MoverRescorer implements Rescorer {
                     c.hit.score = ctx.combineMissing(c.firstPass);
                     offer(best, topK, c.hit.score);
                 } else {
-                    c.upperBound = ctx.combine(c.firstPass, ctx.blend(scorer.scoreUpperBound(c.doc, c.weights), c.pooledCosine));
+                    c.upperBound = ctx.combine(c.firstPass, ctx.blend(scorer.cheapUpperBound(c.doc, c.weights), c.pooledCosine));
                     open.add(c);
                 }
             }
+            // Solve in descending order of the cheap bound (no cost matrix); a hit whose cheap or tight bound is
+            // strictly below the current top_k-th exact score can never enter the top k, since that score only grows.
             open.sort((a, b) -> Float.compare(b.upperBound, a.upperBound));
             for (Candidate c : open) {
                 ctx.checkCancellation();
                 if (best.size() >= topK && c.upperBound < best.peek()) {
-                    c.hit.score = c.upperBound;   // below every exact top-k score: never shown as a top-k hit
+                    c.hit.score = c.upperBound;
                     pruned++;
                     continue;
                 }
-                SimilarityScorer.Result r = scorer.score(c.doc, c.weights, 0, null, null);
+                float tight = ctx.combine(c.firstPass, ctx.blend(scorer.buildAndBound(c.doc, c.weights), c.pooledCosine));
+                if (best.size() >= topK && tight < best.peek()) {
+                    c.hit.score = tight;
+                    pruned++;
+                    continue;
+                }
+                SimilarityScorer.Result r = scorer.solveBuilt(0, null, null);
                 exact++;
                 if (r.converged() == false) {
                     notConverged++;

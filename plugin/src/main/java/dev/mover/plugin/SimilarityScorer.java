@@ -85,21 +85,48 @@ final class SimilarityScorer {
         return d;
     }
 
-    /** An upper bound of {@link Result#score()} from the WCD / RWMD lower bounds; +inf where no bound applies. */
-    double scoreUpperBound(TokenMatrix doc, double[] docWeights) {
+    /** Similarity from a distance (or its lower bound, giving an upper bound of the similarity). */
+    private double similarityOf(double distance) {
+        return metric == MoverRescorerBuilder.MoverMetric.WRD ? Math.max(0.0, 1.0 - distance) : 1.0 / (1.0 + distance);
+    }
+
+    /**
+     * A cheap upper bound of {@link Result#score()} that needs no cost matrix: from the centroid distance (WCD) for
+     * exact EMD; the similarity's own maximum (1) for Sinkhorn, whose value WCD does not bound; +inf for maxSim.
+     */
+    double cheapUpperBound(TokenMatrix doc, double[] docWeights) {
         if (metric == MoverRescorerBuilder.MoverMetric.MAXSIM) {
             return Double.POSITIVE_INFINITY;
         }
+        if (options.solver() == RescoreOptions.Solver.SINKHORN) {
+            return 1.0;
+        }
+        return similarityOf(scorer.wcd(prepared, doc, docWeights));
+    }
+
+    private OtScorer.Problem built;
+
+    /**
+     * Builds the transport problem (cost matrix and bounds) for {@code doc} and returns the tight upper bound of its
+     * similarity; {@link #solveBuilt} then solves that same problem without building it again.
+     */
+    double buildAndBound(TokenMatrix doc, double[] docWeights) {
+        built = scorer.buildProblem(prepared, doc, docWeights);
         double lb;
         if (options.solver() == RescoreOptions.Solver.SINKHORN) {
             // Sinkhorn's plan meets the query-side marginals exactly but the document side only within the tolerance,
             // so its value can fall below WCD or the document-side RWMD: only bounds that survive that are used.
-            OtScorer.Problem p = scorer.buildProblem(prepared, doc, docWeights);
-            lb = Math.max(p.rwmdQueryToDoc(), p.rwmdDocToQuery() - options.tolerance() * p.costMax());
+            lb = Math.max(built.rwmdQueryToDoc(), built.rwmdDocToQuery() - options.tolerance() * built.costMax());
         } else {
-            lb = scorer.lowerBound(prepared, doc, docWeights);
+            lb = Math.max(built.rwmd(), built.wcd());
         }
-        return metric == MoverRescorerBuilder.MoverMetric.WRD ? Math.max(0.0, 1.0 - lb) : 1.0 / (1.0 + lb);
+        return similarityOf(lb);
+    }
+
+    Result solveBuilt(int alignments, int[] starts, int[] ends) {
+        OtResult r = scorer.solve(built, alignments);
+        built = null;
+        return new Result(Math.max(0.0, r.similarity()), r.distance(), r.converged(), r.alignments(), starts, ends);
     }
 
     Result score(TokenMatrix doc, int alignments, int[] starts, int[] ends) {
