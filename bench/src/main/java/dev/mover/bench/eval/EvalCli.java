@@ -22,6 +22,7 @@ public final class EvalCli {
         "  --threads N      ONNX Runtime intra-op threads (default 2)",
         "  --bootstrap B    paired bootstrap resamples for difference intervals (default 1000, 0 = off)",
         "  --only A,B       only the datasets with these names",
+        "  --variants       sts: also the hybrid and idf-weighted token systems (see StsEval)",
         "  --url URL        retrieval: use this running node (with the plugin) instead of starting one",
         "  -Dmover.models.dir=DIR  models directory (default encoder/target/models)");
 
@@ -36,8 +37,10 @@ public final class EvalCli {
      * @param bootstrap bootstrap resamples
      * @param only      dataset names to keep (empty = all)
      * @param url       retrieval: URL of a running node with the plugin, or null to start one
+     * @param variants  sts: also compute the hybrid and idf-weighted systems
      */
-    record Options(String task, Path data, int limit, Path json, int threads, int bootstrap, Set<String> only, String url) {}
+    record Options(String task, Path data, int limit, Path json, int threads, int bootstrap, Set<String> only, String url,
+                   boolean variants) {}
 
     /** The metric whose notes the printed table shows, per task (the JSON keeps every note). */
     private static final java.util.Map<String, String> NOTE_METRIC = java.util.Map.of(
@@ -106,8 +109,13 @@ public final class EvalCli {
         int bootstrap = 1000;
         Set<String> only = new LinkedHashSet<>();
         String url = null;
+        boolean variants = false;
         for (int i = 1; i < args.length; i++) {
             String a = args[i];
+            if (a.equals("--variants")) {
+                variants = true;
+                continue;
+            }
             if (i + 1 >= args.length) {
                 throw new IllegalArgumentException("[eval] option [" + a + "] needs a value");
             }
@@ -144,7 +152,7 @@ public final class EvalCli {
         if (!Files.isDirectory(data)) {
             throw new IllegalArgumentException("[eval] --data [" + data + "] is not a directory");
         }
-        return new Options(task, data, limit, json, threads, bootstrap, only, url);
+        return new Options(task, data, limit, json, threads, bootstrap, only, url, variants);
     }
 
     private static int parseInt(String name, String v, int min) {

@@ -38,6 +38,9 @@ import java.util.stream.Stream;
  * tolerance 1e-9). A pair whose similarity is undefined (a sentence with no token) is ranked last for that system
  * and counted in the note. Each non-pooled figure's note carries the paired bootstrap 95% interval of its Spearman
  * minus pooled's (1,000 resamples, seed 1), in the same x 100 units.
+ *
+ * <p>With {@code --variants}, also the systems of {@link Variants} (hybrids with the pooled cosine and idf-weighted
+ * WRD) on the same stored int8 vectors of the same encoder pass.
  */
 final class StsEval {
 
@@ -148,6 +151,17 @@ final class StsEval {
         for (String s : TOKEN_SYSTEMS) {
             sims.put(s + "-float", new double[n]);
         }
+        boolean variants = opt.variants();
+        if (variants) {
+            for (String s : Variants.SYSTEMS) {
+                sims.put(s, new double[n]);
+            }
+        }
+        // --variants: the int8 token matrices and token ids of both sides of each pair, kept for the idf pass
+        TokenMatrix[] keptA = variants ? new TokenMatrix[n] : null;
+        TokenMatrix[] keptB = variants ? new TokenMatrix[n] : null;
+        int[][] idsA = variants ? new int[n][] : null;
+        int[][] idsB = variants ? new int[n][] : null;
         Map<String, Integer> undefined = new HashMap<>();
         Scorers sc = new Scorers();
         Progress progress = new Progress("sts " + f.name() + " (" + enc.model().name() + ")", n);
@@ -163,15 +177,26 @@ final class StsEval {
             }
             List<EncodedText> out = enc.encodeBatch(uniq);
             Enc[] encs = new Enc[uniq.size()];
+            int[][] ids = new int[uniq.size()][];
             for (int k = 0; k < uniq.size(); k++) {
                 EncodedText e = out.get(k);
                 tokens += e.tokens();
                 encs[k] = stored(e, enc.fingerprint());
+                ids[k] = e.ids();
             }
             for (int i = from; i < to; i++) {
-                Enc a = encs[pos.get(f.s1().get(i))];
-                Enc b = encs[pos.get(f.s2().get(i))];
-                sims.get("pooled")[i] = cosine(a.pooled(), b.pooled());
+                int ka = pos.get(f.s1().get(i));
+                int kb = pos.get(f.s2().get(i));
+                Enc a = encs[ka];
+                Enc b = encs[kb];
+                double pooledSim = cosine(a.pooled(), b.pooled());
+                sims.get("pooled")[i] = pooledSim;
+                if (variants) {
+                    keptA[i] = a.tokensInt8();
+                    keptB[i] = b.tokensInt8();
+                    idsA[i] = ids[ka];
+                    idsB[i] = ids[kb];
+                }
                 for (int v = 0; v < 2; v++) {
                     String suffix = v == 0 ? "" : "-float";
                     TokenMatrix x = v == 0 ? a.tokensInt8() : a.tokensFloat();
@@ -182,6 +207,9 @@ final class StsEval {
                             s = sc.similarity(sys, x, y);
                         } catch (IllegalArgumentException ex) {
                             s = Double.NaN;
+                        }
+                        if (variants && v == 0 && (sys.equals("wrd") || sys.equals("maxsim"))) {
+                            put(sims, undefined, "hybrid-" + sys, i, Variants.hybrid(pooledSim, s));
                         }
                         if (Double.isNaN(s)) {
                             undefined.merge(sys + suffix, 1, Integer::sum);
@@ -197,6 +225,9 @@ final class StsEval {
         double secs = (System.nanoTime() - t0) / 1e9;
         System.err.printf(Locale.ROOT, "[eval sts] %s: %d pairs, %d tokens, %.1fs (%.0f tokens/s incl. scoring)%n",
             f.name(), n, tokens, secs, tokens / Math.max(secs, 1e-9));
+        if (variants) {
+            idfPass(f, sims, undefined, keptA, keptB, idsA, idsB);
+        }
         double[] gold = f.gold();
         double[] goldRanks = RankMetrics.averageRanks(gold);
         double[] pooled = sims.get("pooled");
@@ -220,6 +251,49 @@ final class StsEval {
             }
             figures.add("sts", f.name(), e.getKey(), "spearman", rho, n, String.join("; ", notes));
         }
+    }
+
+    /**
+     * Second pass of {@code --variants}: idf from all 2n sentences of the file (both sides of every pair, token ids of
+     * the stored tokens), then WRD with idf x norm masses on the kept int8 matrices, and its hybrid with pooled.
+     */
+    private static void idfPass(StsFile f, Map<String, double[]> sims, Map<String, Integer> undefined, TokenMatrix[] a,
+                                TokenMatrix[] b, int[][] idsA, int[][] idsB) {
+        int n = a.length;
+        List<int[]> sentences = new ArrayList<>(2 * n);
+        sentences.addAll(Arrays.asList(idsA));
+        sentences.addAll(Arrays.asList(idsB));
+        Map<Integer, Double> idf = Variants.idf(sentences);
+        Variants.IdfWrd wrdIdf = new Variants.IdfWrd();
+        double[] pooled = sims.get("pooled");
+        Progress progress = new Progress("sts " + f.name() + " wrd-idf", n);
+        long t0 = System.nanoTime();
+        for (int i = 0; i < n; i++) {
+            double s;
+            try {
+                s = wrdIdf.similarity(a[i], Variants.weights(idsA[i], a[i], idf, 2 * n),
+                    b[i], Variants.weights(idsB[i], b[i], idf, 2 * n));
+            } catch (IllegalArgumentException ex) {
+                s = Double.NaN;
+            }
+            put(sims, undefined, "hybrid-wrd-idf", i, Variants.hybrid(pooled[i], s));
+            put(sims, undefined, "wrd-idf", i, s);
+            if ((i & 255) == 255) {
+                progress.update(i + 1);
+            }
+        }
+        progress.done();
+        System.err.printf(Locale.ROOT, "[eval sts] %s: idf over %d sentences, %d distinct ids, wrd-idf %.1fs%n",
+            f.name(), 2 * n, idf.size(), (System.nanoTime() - t0) / 1e9);
+    }
+
+    /** Stores {@code s} as pair {@code i} of {@code system}; NaN is counted as undefined and ranked last. */
+    private static void put(Map<String, double[]> sims, Map<String, Integer> undefined, String system, int i, double s) {
+        if (Double.isNaN(s)) {
+            undefined.merge(system, 1, Integer::sum);
+            s = -1e9;
+        }
+        sims.get(system)[i] = s;
     }
 
     /** Encodes then decodes with the int8 codec, as the index stores it; the float form is the encoder's output. */

@@ -1,0 +1,104 @@
+package dev.mover.bench.eval;
+
+import dev.mover.scoring.MassRule;
+import dev.mover.scoring.Metric;
+import dev.mover.scoring.OtScorer;
+import dev.mover.scoring.TokenMatrix;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The {@code --variants} systems of {@code ./mover eval sts} (issue 9), over the product's default int8 storage.
+ *
+ * <ul>
+ *   <li>{@code hybrid-wrd} = 0.5 x pooled cosine + 0.5 x (1 − WRD);</li>
+ *   <li>{@code hybrid-maxsim} = 0.5 x pooled cosine + 0.5 x maxSim;</li>
+ *   <li>{@code wrd-idf} = 1 − WRD with masses idf x token norm, idf from the file's own sentences (no labels):
+ *       {@code idf = ln(1 + (N − df + 0.5) / (df + 0.5))}, N the number of sentences (both sides of every pair), df
+ *       the number of those sentences containing the token id;</li>
+ *   <li>{@code hybrid-wrd-idf} = 0.5 x pooled cosine + 0.5 x (1 − WRD-idf).</li>
+ * </ul>
+ * The hybrid weight is fixed in advance at one half (both similarities live in comparable ranges) and never tuned
+ * on a file.
+ */
+final class Variants {
+
+    /** System names, in table order. */
+    static final String[] SYSTEMS = {"hybrid-wrd", "hybrid-maxsim", "wrd-idf", "hybrid-wrd-idf"};
+
+    /** The fixed hybrid weight of the pooled cosine. */
+    static final double POOLED_WEIGHT = 0.5;
+
+    private Variants() {}
+
+    /** {@code 0.5 * pooled + 0.5 * token}; NaN when either is NaN. */
+    static double hybrid(double pooled, double token) {
+        if (Double.isNaN(pooled) || Double.isNaN(token)) {
+            return Double.NaN;
+        }
+        return POOLED_WEIGHT * pooled + (1 - POOLED_WEIGHT) * token;
+    }
+
+    /**
+     * BM25-style idf of every token id of {@code sentences}: {@code ln(1 + (N - df + 0.5) / (df + 0.5))} with N the
+     * number of sentences and df the number of sentences containing the id (a repeated id counts once per sentence).
+     */
+    static Map<Integer, Double> idf(List<int[]> sentences) {
+        Map<Integer, Integer> df = new HashMap<>();
+        Set<Integer> seen = new HashSet<>();
+        for (int[] ids : sentences) {
+            seen.clear();
+            for (int id : ids) {
+                if (seen.add(id)) {
+                    df.merge(id, 1, Integer::sum);
+                }
+            }
+        }
+        int n = sentences.size();
+        Map<Integer, Double> idf = new HashMap<>(df.size() * 2);
+        for (Map.Entry<Integer, Integer> e : df.entrySet()) {
+            int d = e.getValue();
+            idf.put(e.getKey(), Math.log(1 + (n - d + 0.5) / (d + 0.5)));
+        }
+        return idf;
+    }
+
+    /**
+     * Explicit masses idf x Euclidean norm of each row of {@code m}; an id missing from {@code idf} gets the idf of a
+     * token seen in no sentence ({@code ln(1 + (N + 0.5) / 0.5)}).
+     *
+     * @throws IllegalArgumentException if {@code ids} and {@code m} disagree on the number of tokens
+     */
+    static double[] weights(int[] ids, TokenMatrix m, Map<Integer, Double> idf, int sentences) {
+        if (ids.length != m.rows()) {
+            throw new IllegalArgumentException("[sts] [" + ids.length + "] token ids for [" + m.rows() + "] token vectors");
+        }
+        double unseen = Math.log(1 + (sentences + 0.5) / 0.5);
+        double[] w = new double[ids.length];
+        for (int t = 0; t < ids.length; t++) {
+            double s = 0;
+            for (int c = 0; c < m.dims(); c++) {
+                double v = m.get(t, c);
+                s += v * v;
+            }
+            w[t] = idf.getOrDefault(ids[t], unseen) * Math.sqrt(s);
+        }
+        return w;
+    }
+
+    /** 1 − WRD with explicit (idf x norm) masses; thread-confined, reuses its scorer's workspace. */
+    static final class IdfWrd {
+        private final OtScorer scorer = OtScorer.builder(Metric.WRD).massRule(MassRule.EXPLICIT).build();
+
+        /** Similarity (1 − WRD) of two token sequences with the given masses; NaN when a side has no token. */
+        double similarity(TokenMatrix x, double[] wx, TokenMatrix y, double[] wy) {
+            if (x.rows() == 0 || y.rows() == 0) {
+                return Double.NaN;
+            }
+            return 1 - scorer.score(scorer.prepareQuery(x, wx), y, wy, 0).distance();
+        }
+    }
+}

@@ -1,0 +1,75 @@
+package dev.mover.bench.eval;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.mover.scoring.Metric;
+import dev.mover.scoring.OtScorer;
+import dev.mover.scoring.TokenMatrix;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class VariantsTests {
+
+    @Test
+    void testHybrid_whenFourPairs_thenSpearmanWorkedByHand() {
+        double[] pooled = {0.9, 0.1, 0.5, 0.3};
+        double[] token = {0.1, 0.6, 0.7, 0.2};
+        double[] gold = {3, 1, 2, 4};
+        double[] hybrid = new double[4];
+        for (int i = 0; i < 4; i++) {
+            hybrid[i] = Variants.hybrid(pooled[i], token[i]);
+        }
+        // hybrid = [0.5, 0.35, 0.6, 0.25] -> ranks [3, 2, 4, 1]; gold ranks [3, 1, 2, 4];
+        // d = [0, 1, 2, -3], sum d^2 = 14, rho = 1 - 6*14/(4*15) = -0.4
+        assertArrayEquals(new double[] {0.5, 0.35, 0.6, 0.25}, hybrid, 1e-12);
+        assertEquals(-0.4, RankMetrics.spearman(hybrid, gold), 1e-12);
+        // pooled alone: ranks [4, 1, 3, 2]; d = [1, 0, 1, -2], sum d^2 = 6, rho = 1 - 36/60 = 0.4
+        assertEquals(0.4, RankMetrics.spearman(pooled, gold), 1e-12);
+    }
+
+    @Test
+    void testHybrid_whenEitherUndefined_thenNaN() {
+        assertTrue(Double.isNaN(Variants.hybrid(Double.NaN, 0.5)));
+        assertTrue(Double.isNaN(Variants.hybrid(0.5, Double.NaN)));
+    }
+
+    @Test
+    void testIdf_whenThreeSentences_thenBm25IdfOfDocumentFrequency() {
+        // N = 3; df(1) = 1, df(2) = 3 (repeated 2 in the third sentence counts once), df(3) = 1, df(4) = 1
+        Map<Integer, Double> idf = Variants.idf(List.of(new int[] {1, 2}, new int[] {2, 3}, new int[] {2, 2, 4}));
+        assertEquals(4, idf.size());
+        assertEquals(Math.log(1 + 2.5 / 1.5), idf.get(1), 1e-12);
+        assertEquals(Math.log(1 + 0.5 / 3.5), idf.get(2), 1e-12);
+        assertEquals(Math.log(8.0 / 3), idf.get(4), 1e-12);
+    }
+
+    @Test
+    void testWeights_whenIdsAndRows_thenIdfTimesNorm() {
+        Map<Integer, Double> idf = Variants.idf(List.of(new int[] {1, 2}, new int[] {2, 3}, new int[] {2, 2, 4}));
+        TokenMatrix m = TokenMatrix.of(new float[] {3, 4, 0, 2, 1, 0}, 3, 2);
+        double[] w = Variants.weights(new int[] {1, 2, 9}, m, idf, 3);
+        // norms 5, 2, 1; id 9 was never seen: idf = ln(1 + 3.5 / 0.5) = ln 8
+        assertArrayEquals(new double[] {5 * Math.log(8.0 / 3), 2 * Math.log(8.0 / 7), Math.log(8)}, w, 1e-12);
+        assertThrows(IllegalArgumentException.class, () -> Variants.weights(new int[] {1}, m, idf, 3));
+    }
+
+    @Test
+    void testIdfWrd_whenWeightsAreNorms_thenEqualsPlainWrd() {
+        TokenMatrix x = TokenMatrix.of(new float[] {1, 0, 0.5f, 0.5f, 0, 2}, 3, 2);
+        TokenMatrix y = TokenMatrix.of(new float[] {0.2f, 1, 1, 1}, 2, 2);
+        double[] nx = {1, Math.sqrt(0.5), 2};
+        double[] ny = {Math.sqrt(1.04), Math.sqrt(2)};
+        OtScorer wrd = OtScorer.builder(Metric.WRD).build();
+        double plain = 1 - wrd.score(wrd.prepareQuery(x, null), y, null, 0).distance();
+        Variants.IdfWrd idfWrd = new Variants.IdfWrd();
+        assertEquals(plain, idfWrd.similarity(x, nx, y, ny), 1e-9);
+        // different masses move the value: all mass on the first x token (cos to y's tokens 0.196 and 0.707)
+        double skewed = idfWrd.similarity(x, new double[] {1, 0, 0}, y, ny);
+        assertTrue(Math.abs(skewed - plain) > 1e-3, "skewed " + skewed + " plain " + plain);
+        assertTrue(Double.isNaN(idfWrd.similarity(TokenMatrix.of(new float[0], 0, 2), new double[0], y, ny)));
+    }
+}
