@@ -99,7 +99,19 @@ final class Nodes {
         LocalNode node = LocalNode.start(home, LocalNode.config(work.resolve(name))
                 .javaHome(javaHome).nodeName(name).heap("1g")
                 .configFile("models/" + EXTRA_MODEL, home.dir().resolve("plugins/mover/models/all-minilm-l6-v2"))
-                .setting("mover.models." + EXTRA_MODEL + ".path", "models/" + EXTRA_MODEL));
+                .setting("mover.models." + EXTRA_MODEL + ".path", "models/" + EXTRA_MODEL)
+                // summary generators: a fake chat endpoint in this JVM, a slow one, and one nobody listens on
+                .setting("mover.generators.fake.type", "openai_compatible")
+                .setting("mover.generators.fake.url", "http://127.0.0.1:" + FakeLlm.port() + "/ok/v1/chat/completions")
+                .setting("mover.generators.fake.model", "fake")
+                .setting("mover.generators.slow.type", "openai_compatible")
+                .setting("mover.generators.slow.url", "http://127.0.0.1:" + FakeLlm.port() + "/slow/v1/chat/completions")
+                .setting("mover.generators.slow.model", "fake")
+                .setting("mover.generators.slow.timeout", "2s")
+                .setting("mover.generators.down.type", "openai_compatible")
+                .setting("mover.generators.down.url", "http://127.0.0.1:" + FakeLlm.closedPort() + "/v1/chat/completions")
+                .setting("mover.generators.down.model", "fake")
+                .setting("mover.generators.down.timeout", "2s"));
         return new Node(node);
     }
 
