@@ -162,6 +162,8 @@ final class StsEval {
         TokenMatrix[] keptB = variants ? new TokenMatrix[n] : null;
         int[][] idsA = variants ? new int[n][] : null;
         int[][] idsB = variants ? new int[n][] : null;
+        boolean[][] punctA = variants ? new boolean[n][] : null;
+        boolean[][] punctB = variants ? new boolean[n][] : null;
         Map<String, Integer> undefined = new HashMap<>();
         Scorers sc = new Scorers();
         Progress progress = new Progress("sts " + f.name() + " (" + enc.model().name() + ")", n);
@@ -178,11 +180,15 @@ final class StsEval {
             List<EncodedText> out = enc.encodeBatch(uniq);
             Enc[] encs = new Enc[uniq.size()];
             int[][] ids = new int[uniq.size()][];
+            boolean[][] punct = new boolean[uniq.size()][];
             for (int k = 0; k < uniq.size(); k++) {
                 EncodedText e = out.get(k);
                 tokens += e.tokens();
                 encs[k] = stored(e, enc.fingerprint());
                 ids[k] = e.ids();
+                if (variants) {
+                    punct[k] = Variants.punctuation(uniq.get(k), e.starts(), e.ends());
+                }
             }
             for (int i = from; i < to; i++) {
                 int ka = pos.get(f.s1().get(i));
@@ -196,6 +202,8 @@ final class StsEval {
                     keptB[i] = b.tokensInt8();
                     idsA[i] = ids[ka];
                     idsB[i] = ids[kb];
+                    punctA[i] = punct[ka];
+                    punctB[i] = punct[kb];
                 }
                 for (int v = 0; v < 2; v++) {
                     String suffix = v == 0 ? "" : "-float";
@@ -226,7 +234,7 @@ final class StsEval {
         System.err.printf(Locale.ROOT, "[eval sts] %s: %d pairs, %d tokens, %.1fs (%.0f tokens/s incl. scoring)%n",
             f.name(), n, tokens, secs, tokens / Math.max(secs, 1e-9));
         if (variants) {
-            idfPass(f, sims, undefined, keptA, keptB, idsA, idsB);
+            idfPass(f, sims, undefined, keptA, keptB, idsA, idsB, punctA, punctB);
         }
         double[] gold = f.gold();
         double[] goldRanks = RankMetrics.averageRanks(gold);
@@ -255,15 +263,17 @@ final class StsEval {
 
     /**
      * Second pass of {@code --variants}: idf from all 2n sentences of the file (both sides of every pair, token ids of
-     * the stored tokens), then WRD with idf x norm masses on the kept int8 matrices, and its hybrid with pooled.
+     * the stored tokens), then WRD with idf x norm masses on the kept int8 matrices, its hybrid with pooled, and WRD
+     * without punctuation-only and stop-like tokens.
      */
     private static void idfPass(StsFile f, Map<String, double[]> sims, Map<String, Integer> undefined, TokenMatrix[] a,
-                                TokenMatrix[] b, int[][] idsA, int[][] idsB) {
+                                TokenMatrix[] b, int[][] idsA, int[][] idsB, boolean[][] punctA, boolean[][] punctB) {
         int n = a.length;
         List<int[]> sentences = new ArrayList<>(2 * n);
         sentences.addAll(Arrays.asList(idsA));
         sentences.addAll(Arrays.asList(idsB));
         Map<Integer, Double> idf = Variants.idf(sentences);
+        Map<Integer, Integer> df = Variants.df(sentences);
         Variants.IdfWrd wrdIdf = new Variants.IdfWrd();
         double[] pooled = sims.get("pooled");
         Progress progress = new Progress("sts " + f.name() + " wrd-idf", n);
@@ -278,6 +288,13 @@ final class StsEval {
             }
             put(sims, undefined, "hybrid-wrd-idf", i, Variants.hybrid(pooled[i], s));
             put(sims, undefined, "wrd-idf", i, s);
+            try {
+                s = wrdIdf.similarity(a[i], Variants.noPunctWeights(idsA[i], punctA[i], a[i], df, 2 * n),
+                    b[i], Variants.noPunctWeights(idsB[i], punctB[i], b[i], df, 2 * n));
+            } catch (IllegalArgumentException ex) {
+                s = Double.NaN;
+            }
+            put(sims, undefined, "wrd-nopunct", i, s);
             if ((i & 255) == 255) {
                 progress.update(i + 1);
             }

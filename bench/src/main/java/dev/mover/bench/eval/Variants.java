@@ -19,7 +19,10 @@ import java.util.Set;
  *   <li>{@code wrd-idf} = 1 − WRD with masses idf x token norm, idf from the file's own sentences (no labels):
  *       {@code idf = ln(1 + (N − df + 0.5) / (df + 0.5))}, N the number of sentences (both sides of every pair), df
  *       the number of those sentences containing the token id;</li>
- *   <li>{@code hybrid-wrd-idf} = 0.5 x pooled cosine + 0.5 x (1 − WRD-idf).</li>
+ *   <li>{@code hybrid-wrd-idf} = 0.5 x pooled cosine + 0.5 x (1 − WRD-idf);</li>
+ *   <li>{@code wrd-nopunct} = 1 − WRD with norm masses after dropping punctuation-only tokens (no letter or digit in
+ *       the token's span) and stop-like tokens (an id in more than 10% of the file's sentences); a sentence that
+ *       would lose every token keeps them all.</li>
  * </ul>
  * The hybrid weight is fixed in advance at one half (both similarities live in comparable ranges) and never tuned
  * on a file.
@@ -27,7 +30,10 @@ import java.util.Set;
 final class Variants {
 
     /** System names, in table order. */
-    static final String[] SYSTEMS = {"hybrid-wrd", "hybrid-maxsim", "wrd-idf", "hybrid-wrd-idf"};
+    static final String[] SYSTEMS = {"hybrid-wrd", "hybrid-maxsim", "wrd-idf", "hybrid-wrd-idf", "wrd-nopunct"};
+
+    /** A token id in more than this share of a file's sentences is stop-like for {@code wrd-nopunct}. */
+    static final double STOP_SHARE = 0.1;
 
     /** The fixed hybrid weight of the pooled cosine. */
     static final double POOLED_WEIGHT = 0.5;
@@ -47,6 +53,18 @@ final class Variants {
      * number of sentences and df the number of sentences containing the id (a repeated id counts once per sentence).
      */
     static Map<Integer, Double> idf(List<int[]> sentences) {
+        Map<Integer, Integer> df = df(sentences);
+        int n = sentences.size();
+        Map<Integer, Double> idf = new HashMap<>(df.size() * 2);
+        for (Map.Entry<Integer, Integer> e : df.entrySet()) {
+            int d = e.getValue();
+            idf.put(e.getKey(), Math.log(1 + (n - d + 0.5) / (d + 0.5)));
+        }
+        return idf;
+    }
+
+    /** Number of {@code sentences} that contain each token id (a repeated id counts once per sentence). */
+    static Map<Integer, Integer> df(List<int[]> sentences) {
         Map<Integer, Integer> df = new HashMap<>();
         Set<Integer> seen = new HashSet<>();
         for (int[] ids : sentences) {
@@ -57,13 +75,68 @@ final class Variants {
                 }
             }
         }
-        int n = sentences.size();
-        Map<Integer, Double> idf = new HashMap<>(df.size() * 2);
-        for (Map.Entry<Integer, Integer> e : df.entrySet()) {
-            int d = e.getValue();
-            idf.put(e.getKey(), Math.log(1 + (n - d + 0.5) / (d + 0.5)));
+        return df;
+    }
+
+    /**
+     * Which tokens are punctuation only: their span of {@code text} is non-empty and holds no letter or digit
+     * (a span outside the text counts as not punctuation).
+     */
+    static boolean[] punctuation(String text, int[] starts, int[] ends) {
+        boolean[] p = new boolean[starts.length];
+        for (int t = 0; t < starts.length; t++) {
+            int a = starts[t];
+            int b = ends[t];
+            if (a < 0 || b > text.length() || a >= b) {
+                continue;
+            }
+            boolean any = false;
+            for (int i = a; i < b && !any; ) {
+                int cp = text.codePointAt(i);
+                any = Character.isLetterOrDigit(cp);
+                i += Character.charCount(cp);
+            }
+            p[t] = !any;
         }
-        return idf;
+        return p;
+    }
+
+    /**
+     * Masses of {@code wrd-nopunct}: the token norm, or 0 for a punctuation-only token and for a stop-like token (an id
+     * found in more than {@link #STOP_SHARE} of the file's sentences). A sentence that would lose every token keeps
+     * all of them with norm masses.
+     */
+    static double[] noPunctWeights(int[] ids, boolean[] punct, TokenMatrix m, Map<Integer, Integer> df, int sentences) {
+        if (ids.length != m.rows() || punct.length != m.rows()) {
+            throw new IllegalArgumentException("[sts] [" + ids.length + "] token ids and [" + punct.length
+                + "] punctuation flags for [" + m.rows() + "] token vectors");
+        }
+        double[] w = new double[ids.length];
+        boolean kept = false;
+        for (int t = 0; t < ids.length; t++) {
+            w[t] = norm(m, t);
+            boolean stop = df.getOrDefault(ids[t], 0) > STOP_SHARE * sentences;
+            if (punct[t] || stop) {
+                w[t] = 0;
+            } else if (w[t] > 0) {
+                kept = true;
+            }
+        }
+        if (!kept) {
+            for (int t = 0; t < ids.length; t++) {
+                w[t] = norm(m, t);
+            }
+        }
+        return w;
+    }
+
+    private static double norm(TokenMatrix m, int t) {
+        double s = 0;
+        for (int c = 0; c < m.dims(); c++) {
+            double v = m.get(t, c);
+            s += v * v;
+        }
+        return Math.sqrt(s);
     }
 
     /**
@@ -79,12 +152,7 @@ final class Variants {
         double unseen = Math.log(1 + (sentences + 0.5) / 0.5);
         double[] w = new double[ids.length];
         for (int t = 0; t < ids.length; t++) {
-            double s = 0;
-            for (int c = 0; c < m.dims(); c++) {
-                double v = m.get(t, c);
-                s += v * v;
-            }
-            w[t] = idf.getOrDefault(ids[t], unseen) * Math.sqrt(s);
+            w[t] = idf.getOrDefault(ids[t], unseen) * norm(m, t);
         }
         return w;
     }

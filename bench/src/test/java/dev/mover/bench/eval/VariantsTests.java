@@ -72,4 +72,33 @@ class VariantsTests {
         assertTrue(Math.abs(skewed - plain) > 1e-3, "skewed " + skewed + " plain " + plain);
         assertTrue(Double.isNaN(idfWrd.similarity(TokenMatrix.of(new float[0], 0, 2), new double[0], y, ny)));
     }
+
+    @Test
+    void testPunctuation_whenSpans_thenOnlyTokensWithoutLetterOrDigit() {
+        String text = "Hi, 2 dogs!? \u4f60\u597d\u3002";
+        // spans: "Hi" "," "2" "dogs" "!?" "\u4f60" "\u3002" and an empty span
+        int[] starts = {0, 2, 4, 6, 10, 13, 15, 3};
+        int[] ends = {2, 3, 5, 10, 12, 14, 16, 3};
+        assertArrayEquals(new boolean[] {false, true, false, false, true, false, true, false},
+            Variants.punctuation(text, starts, ends));
+    }
+
+    @Test
+    void testNoPunctWeights_whenPunctuationAndStopLike_thenZeroMassUnlessAllDropped() {
+        // 20 sentences; id 7 in 3 of them (> 10% of 20 = 2: stop-like), id 5 in 2 (not above), id 6 in 1
+        List<int[]> sentences = new java.util.ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            sentences.add(i < 3 ? new int[] {7, 7} : i < 5 ? new int[] {5} : i < 6 ? new int[] {6} : new int[] {100 + i});
+        }
+        Map<Integer, Integer> df = Variants.df(sentences);
+        assertEquals(3, df.get(7));
+        assertEquals(2, df.get(5));
+        TokenMatrix m = TokenMatrix.of(new float[] {3, 4, 0, 2, 1, 0, 0, 1}, 4, 2);
+        double[] w = Variants.noPunctWeights(new int[] {5, 7, 6, 6}, new boolean[] {false, false, false, true}, m, df, 20);
+        assertArrayEquals(new double[] {5, 0, 1, 0}, w, 1e-12);
+        // every token dropped: all kept with norm masses
+        double[] all = Variants.noPunctWeights(new int[] {7, 6}, new boolean[] {false, true},
+            TokenMatrix.of(new float[] {3, 4, 0, 2}, 2, 2), df, 20);
+        assertArrayEquals(new double[] {5, 2}, all, 1e-12);
+    }
 }
