@@ -134,6 +134,7 @@ final class MoverRescorer implements Rescorer {
         final double[] weights;
         final double pooledCosine;
         float upperBound;
+        float order;
 
         Candidate(ScoreDoc hit, TokenMatrix doc, double[] weights, double pooledCosine) {
             this.hit = hit;
@@ -231,12 +232,14 @@ final class MoverRescorer implements Rescorer {
                     offer(best, topK, c.hit.score);
                 } else {
                     c.upperBound = ctx.combine(c.firstPass, ctx.blend(scorer.cheapUpperBound(c.doc, c.weights), c.pooledCosine));
+                    c.order = ctx.combine(c.firstPass, ctx.blend(scorer.centroidEstimate(c.doc, c.weights), c.pooledCosine));
                     open.add(c);
                 }
             }
-            // Solve in descending order of the cheap bound (no cost matrix); a hit whose cheap or tight bound is
-            // strictly below the current top_k-th exact score can never enter the top k, since that score only grows.
-            open.sort((a, b) -> Float.compare(b.upperBound, a.upperBound));
+            // Solve in descending order of the centroid estimate (no cost matrix; for exact EMD it is also the cheap
+            // bound); a hit whose cheap or tight bound is strictly below the current top_k-th exact score can never
+            // enter the top k, since that score only grows.
+            open.sort((a, b) -> Float.compare(b.order, a.order));
             for (Candidate c : open) {
                 ctx.checkCancellation();
                 if (best.size() >= topK && c.upperBound < best.peek()) {

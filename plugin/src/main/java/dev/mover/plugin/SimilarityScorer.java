@@ -104,6 +104,17 @@ final class SimilarityScorer {
         return similarityOf(scorer.wcd(prepared, doc, docWeights));
     }
 
+    /**
+     * The similarity implied by the centroid distance alone: a bound for exact EMD, and for any solver a good guess of
+     * which hits score high, so solving in its order raises the k-th best score early.
+     */
+    double centroidEstimate(TokenMatrix doc, double[] docWeights) {
+        if (metric == MoverRescorerBuilder.MoverMetric.MAXSIM) {
+            return Double.POSITIVE_INFINITY;
+        }
+        return similarityOf(scorer.wcd(prepared, doc, docWeights));
+    }
+
     private OtScorer.Problem built;
 
     /**

@@ -82,8 +82,9 @@ public final class RescoreBench {
         "  --json FILE       also write the figures as mover-figures/1 JSON",
         "  --url URL         use this running node (with the plugin) instead of starting one",
         "  --no-pot          skip the POT column",
-        "  --simd            in-process Java loop with the Panama kernels when available (default: scalar, as the node",
-        "                    uses on JDK 17; see 'cost kernels [...]' in the node log)",
+        "  --simd            Panama cost kernels in the node (JVM option --add-modules=jdk.incubator.vector) and in the",
+        "                    in-process Java loop (default: scalar in both, as a JDK 17 node without that option runs;",
+        "                    see 'cost kernels [...]' in the node log)",
         "  -Dmover.models.dir=DIR  models directory (default encoder/target/models)");
 
     private static final ObjectMapper OM = new ObjectMapper();
@@ -265,8 +266,12 @@ public final class RescoreBench {
                 Path plugin = Path.of(required("mover.plugin.zip"));
                 EsHome home = EsHome.prepare(dist, List.of(plugin), EsHome.JAVA_17, work.resolve("home"));
                 System.err.println("[bench rescore] starting a local node under " + work);
-                node = LocalNode.start(home, LocalNode.config(work.resolve("node")).javaHome(EsHome.JAVA_17)
-                    .clusterName("mover-rescore-bench").nodeName("rescore").heap("1g").reuseData(true));
+                LocalNode.Config cfg = LocalNode.config(work.resolve("node")).javaHome(EsHome.JAVA_17)
+                    .clusterName("mover-rescore-bench").nodeName("rescore").heap("1g").reuseData(true);
+                if (opt.simd()) {
+                    cfg.jvmOption("--add-modules=jdk.incubator.vector");
+                }
+                node = LocalNode.start(home, cfg);
                 base = node.httpUri();
             }
             try {
