@@ -63,6 +63,7 @@ public final class ModelService implements Closeable {
     private volatile int summarizeMaxChars;
     private volatile int summarizeMaxHits;
     private volatile int summarizeMaxSentences;
+    private volatile long summarizeTimeBudgetMillis;
 
     /** The token vectors of one query text, ready for the scorer. */
     public record QueryVectors(String model, long fingerprint, String text, TokenMatrix matrix, int[] starts, int[] ends,
@@ -97,6 +98,7 @@ public final class ModelService implements Closeable {
         this.summarizeMaxChars = MoverSettings.SUMMARIZE_MAX_CHARS.get(settings);
         this.summarizeMaxHits = MoverSettings.SUMMARIZE_MAX_HITS.get(settings);
         this.summarizeMaxSentences = MoverSettings.SUMMARIZE_MAX_SENTENCES.get(settings);
+        this.summarizeTimeBudgetMillis = MoverSettings.SUMMARIZE_TIME_BUDGET.get(settings).millis();
     }
 
     /** Builds the node's service from the plugin folder and node settings, and makes it reachable to parsers. */
@@ -154,6 +156,7 @@ public final class ModelService implements Closeable {
         cs.addSettingsUpdateConsumer(MoverSettings.SUMMARIZE_MAX_CHARS, v -> summarizeMaxChars = v);
         cs.addSettingsUpdateConsumer(MoverSettings.SUMMARIZE_MAX_HITS, v -> summarizeMaxHits = v);
         cs.addSettingsUpdateConsumer(MoverSettings.SUMMARIZE_MAX_SENTENCES, v -> summarizeMaxSentences = v);
+        cs.addSettingsUpdateConsumer(MoverSettings.SUMMARIZE_TIME_BUDGET, v -> summarizeTimeBudgetMillis = v.millis());
     }
 
     public Set<String> names() {
@@ -316,7 +319,7 @@ public final class ModelService implements Closeable {
     }
 
     /** The selected units and, for compressive mode, their fused text. */
-    record Extract(List<Sentence> sentences, String text) {}
+    record Extract(List<Sentence> sentences, String text, boolean truncated) {}
 
     Extract summarize(String model, String text, String queryText, int maxSentences, Summarizer.Mode mode) {
         TextEncoder enc = encoder(model == null ? modelFor(text) : model);
@@ -327,13 +330,13 @@ public final class ModelService implements Closeable {
                 vs[i] = out.get(i).pooled();
             }
             return vs;
-        }, Summarizer.Settings.DEFAULT.withMaxCharsRead(summarizeMaxChars));
+        }, Summarizer.Settings.DEFAULT.withMaxCharsRead(summarizeMaxChars).withTimeBudgetMillis(summarizeTimeBudgetMillis));
         Summarizer.Summary s = summarizer.summarize(text, queryText, Summarizer.Budget.units(maxSentences), mode);
         List<Sentence> out = new ArrayList<>(s.units().size());
         for (Summarizer.Unit u : s.units()) {
             out.add(new Sentence(u.text(), u.span().start(), u.span().end(), u.score()));
         }
-        return new Extract(out, s.text());
+        return new Extract(out, s.text(), s.truncated());
     }
 
     @Override

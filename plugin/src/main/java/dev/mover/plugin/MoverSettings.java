@@ -48,6 +48,11 @@ public final class MoverSettings {
     public static final Setting<Integer> SUMMARIZE_MAX_CHARS = Setting.intSetting(
         "mover.summarize.max_chars", 100_000, 1_000, 10_000_000, Property.NodeScope, Property.Dynamic);
 
+    /** Wall-time budget for embedding one hit's sentences; past it the summary uses the sentences embedded so far. */
+    public static final Setting<org.elasticsearch.core.TimeValue> SUMMARIZE_TIME_BUDGET = Setting.timeSetting(
+        "mover.summarize.time_budget", org.elasticsearch.core.TimeValue.timeValueSeconds(10),
+        org.elasticsearch.core.TimeValue.timeValueMillis(10), Property.NodeScope, Property.Dynamic);
+
     /** Most hits one summarize request may ask for. */
     public static final Setting<Integer> SUMMARIZE_MAX_HITS = Setting.intSetting(
         "mover.summarize.max_hits", 20, 1, 1000, Property.NodeScope, Property.Dynamic);
@@ -59,7 +64,7 @@ public final class MoverSettings {
     public static List<Setting<?>> all() {
         List<Setting<?>> all = new java.util.ArrayList<>(GeneratorService.settings());
         all.addAll(List.of(MODEL_PATH, INTRA_OP_THREADS, MAX_WINDOW_SIZE, MAX_SINKHORN_ITERATIONS, MAX_QUERY_TOKENS, MAX_DOC_TOKENS,
-            SUMMARIZE_MAX_CHARS, SUMMARIZE_MAX_HITS, SUMMARIZE_MAX_SENTENCES));
+            SUMMARIZE_MAX_CHARS, SUMMARIZE_MAX_HITS, SUMMARIZE_MAX_SENTENCES, SUMMARIZE_TIME_BUDGET));
         return all;
     }
 }

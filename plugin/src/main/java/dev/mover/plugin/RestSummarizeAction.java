@@ -308,6 +308,9 @@ public final class RestSummarizeAction extends BaseRestHandler {
             if (req.mode() == Summarizer.Mode.COMPRESSIVE) {
                 b.field("text", extract.text());
             }
+            if (extract.truncated()) {
+                b.field("partial", true);   // the summarizer stopped early (time budget or unit cap)
+            }
             if (req.generator() != null) {
                 generate(req, extract, b);
             }
