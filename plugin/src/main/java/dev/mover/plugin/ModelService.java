@@ -313,14 +313,10 @@ public final class ModelService implements Closeable {
         return generators;
     }
 
-    /** Extractive summary of {@code text}: up to {@code maxSentences} sentences, in document order. */
-    List<Sentence> summarize(String model, String text, String queryText, int maxSentences) {
-        return summarize(model, text, queryText, maxSentences, Summarizer.Mode.EXTRACT).sentences();
-    }
-
-    /** The selected units and, for compressive mode, their fused text. */
+    /** The selected units (sentences, or clauses in compressive mode) in document order, and their joined text. */
     record Extract(List<Sentence> sentences, String text, boolean truncated) {}
 
+    /** Summary of {@code text} in {@code mode}: up to {@code maxSentences} units, in document order. */
     Extract summarize(String model, String text, String queryText, int maxSentences, Summarizer.Mode mode) {
         TextEncoder enc = encoder(model == null ? modelFor(text) : model);
         Summarizer summarizer = new Summarizer(texts -> {

@@ -3,6 +3,7 @@ package dev.mover.plugin;
 import dev.mover.scoring.Alignment;
 
 import org.apache.lucene.index.LeafReaderContext;
+import org.apache.lucene.index.ReaderUtil;
 import org.elasticsearch.common.document.DocumentField;
 import org.elasticsearch.common.xcontent.support.XContentMapValues;
 import org.elasticsearch.search.fetch.FetchContext;
@@ -44,10 +45,14 @@ final class MoverFetchSubPhase implements FetchSubPhase {
         boolean needSource = ctx.options.textField() != null;
         return new FetchSubPhaseProcessor() {
             private LeafReaderContext leaf;
+            private MoverRescorer.HitRescorer rescorer;
 
             @Override
-            public void setNextReader(LeafReaderContext readerContext) {
+            public void setNextReader(LeafReaderContext readerContext) throws IOException {
                 leaf = readerContext;
+                if (rescorer == null) {
+                    rescorer = new MoverRescorer.HitRescorer(ctx, ReaderUtil.getTopLevelContext(readerContext).reader());
+                }
             }
 
             @Override
@@ -55,7 +60,7 @@ final class MoverFetchSubPhase implements FetchSubPhase {
                 if (ctx.isRescored(hitContext.hit().docId()) == false) {
                     return;
                 }
-                SimilarityScorer.Result r = MoverRescorer.rescoreOne(ctx, leaf, hitContext.docId(), ctx.options.alignments());
+                SimilarityScorer.Result r = rescorer.score(leaf, hitContext.docId(), ctx.options.alignments());
                 Map<String, Object> out = new LinkedHashMap<>();
                 out.put("metric", ctx.metric.toString());
                 if (r == null) {

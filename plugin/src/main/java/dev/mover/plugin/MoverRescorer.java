@@ -341,21 +341,36 @@ final class MoverRescorer implements Rescorer {
         }
     }
 
-    /** Scores one rescored hit again, with alignments; null when the hit has no value or no tokens. */
-    static SimilarityScorer.Result rescoreOne(Context ctx, LeafReaderContext leaf, int leafDoc, int alignments) throws IOException {
-        BinaryDocValues values = leaf.reader().getBinaryDocValues(ctx.field);
-        if (values == null || values.advanceExact(leafDoc) == false) {
-            return null;
+    /**
+     * Scores single rescored hits again (explanations, alignments in the fetch phase). Built once per request and shard
+     * reader, so the query is prepared and its idf weights computed once, not per hit.
+     */
+    static final class HitRescorer {
+        private final Context ctx;
+        private final IdfWeights idf;
+        private final SimilarityScorer scorer;
+
+        HitRescorer(Context ctx, IndexReader topLevelReader) throws IOException {
+            this.ctx = ctx;
+            this.idf = ctx.idf(topLevelReader);
+            this.scorer = ctx.newScorer(idf);
         }
-        IdfWeights idf = ctx.idf(ReaderUtil.getTopLevelContext(leaf).reader());
-        return ctx.newScorer(idf).score(MoverTokensFieldMapper.unwrapDocValue(values.binaryValue(), ctx.field), ctx.field, alignments,
-            idf == null ? null : d -> {
-                try {
-                    return ctx.docWeights(idf, leaf, leafDoc, d.starts(), d.ends(), TokenMatrix.of(d.vectors(), d.tokens(), d.dims()));
-                } catch (IOException e) {
-                    throw new java.io.UncheckedIOException(e);
-                }
-            });
+
+        /** The hit's similarity with up to {@code alignments} token pairs; null when it has no value or no tokens. */
+        SimilarityScorer.Result score(LeafReaderContext leaf, int leafDoc, int alignments) throws IOException {
+            BinaryDocValues values = leaf.reader().getBinaryDocValues(ctx.field);
+            if (values == null || values.advanceExact(leafDoc) == false) {
+                return null;
+            }
+            return scorer.score(MoverTokensFieldMapper.unwrapDocValue(values.binaryValue(), ctx.field), ctx.field, alignments,
+                idf == null ? null : d -> {
+                    try {
+                        return ctx.docWeights(idf, leaf, leafDoc, d.starts(), d.ends(), TokenMatrix.of(d.vectors(), d.tokens(), d.dims()));
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                });
+        }
     }
 
     @Override
@@ -373,7 +388,8 @@ final class MoverRescorer implements Rescorer {
         }
         List<LeafReaderContext> leaves = searcher.getIndexReader().leaves();
         LeafReaderContext leaf = leaves.get(ReaderUtil.subIndex(topLevelDocId, leaves));
-        SimilarityScorer.Result r = rescoreOne(ctx, leaf, topLevelDocId - leaf.docBase, Math.max(3, ctx.options.alignments()));
+        SimilarityScorer.Result r = new HitRescorer(ctx, searcher.getIndexReader())
+            .score(leaf, topLevelDocId - leaf.docBase, Math.max(3, ctx.options.alignments()));
         if (r == null) {
             return Explanation.match(ctx.combineMissing(first), "document has no tokens in [" + ctx.field + "]", prim);
         }

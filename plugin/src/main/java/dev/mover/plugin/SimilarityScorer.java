@@ -41,10 +41,6 @@ final class SimilarityScorer {
         }
     }
 
-    SimilarityScorer(MoverRescorerBuilder.MoverMetric metric, RescoreOptions options, ModelService.QueryVectors query) {
-        this(metric, options, query, null);
-    }
-
     /** @param queryWeights explicit query token weights (idf), or null for the metric's own masses */
     SimilarityScorer(MoverRescorerBuilder.MoverMetric metric, RescoreOptions options, ModelService.QueryVectors query,
                      double[] queryWeights) {
@@ -63,12 +59,6 @@ final class SimilarityScorer {
         }
         this.scorer = b.build();
         this.prepared = scorer.prepareQuery(query.matrix(), queryWeights);
-    }
-
-    /** Decodes one stored value; null when it holds no tokens (empty text). */
-    TokenMatrix decode(BytesRef value, String field) {
-        TokenVectorCodec.Decoded d = decodeRaw(value, field);
-        return d.tokens() == 0 ? null : TokenMatrix.of(d.vectors(), d.tokens(), d.dims());
     }
 
     TokenVectorCodec.Decoded decodeRaw(BytesRef value, String field) {
@@ -138,10 +128,6 @@ final class SimilarityScorer {
         OtResult r = scorer.solve(built, alignments);
         built = null;
         return new Result(Math.max(0.0, r.similarity()), r.distance(), r.converged(), r.alignments(), starts, ends);
-    }
-
-    Result score(TokenMatrix doc, int alignments, int[] starts, int[] ends) {
-        return score(doc, null, alignments, starts, ends);
     }
 
     Result score(TokenMatrix doc, double[] docWeights, int alignments, int[] starts, int[] ends) {
