@@ -28,9 +28,18 @@ import java.util.Set;
  *   "pooling": "mean",            // "mean" (all non-padding positions, [CLS]/[SEP] included) or "cls"
  *   "lowercase": true,            // optional; must agree with the tokenizer.json normalizer when given
  *   "normalize_pooled": true,     // optional, default true: L2-normalise the pooled vector
- *   "output": "last_hidden_state" // optional, default "last_hidden_state"
+ *   "output": "last_hidden_state", // optional, default "last_hidden_state"
+ *   "hidden_layer": 4             // optional: token vectors from the hidden state after this layer
  * }
  * }</pre>
+ *
+ * <p>{@code hidden_layer} (optional; absent = the token vectors are {@code output}'s rows, as before): the token
+ * vectors are the hidden state after transformer layer {@code hidden_layer} (1 = first layer, the graph's layer
+ * count = last, 0 = the embeddings' output), exposed as an extra graph output when the model is opened (found by
+ * the graph's structure, see {@code HiddenLayerOutput}); the pooled vector stays the model's own, pooled from
+ * {@code output}. A value above the graph's layer count fails at open, naming the value and the range. A layer
+ * other than the last changes {@link TextEncoder#fingerprint()}, so vectors of different layers are never
+ * compared; the last layer is the same as leaving the field out.
  *
  * <p>{@link #load(Path)} validates everything it can without opening the graph: every problem names the model
  * (or the directory when the name is unknown) and the missing or bad file or field, in brackets.
@@ -58,7 +67,7 @@ public final class ModelDescriptor {
 
     private static final Set<String> KNOWN_FIELDS = Set.of(
         "name", "description", "onnx", "tokenizer", "dims", "max_positions", "pooling", "lowercase",
-        "normalize_pooled", "output");
+        "normalize_pooled", "output", "hidden_layer");
 
     private final Path dir;
     private final String name;
@@ -71,10 +80,11 @@ public final class ModelDescriptor {
     private final Boolean lowercase;
     private final boolean normalizePooled;
     private final String output;
+    private final Integer hiddenLayer;
 
     private ModelDescriptor(Path dir, String name, String description, String onnxFile, String tokenizerFile,
                             int dims, int maxPositions, Pooling pooling, Boolean lowercase,
-                            boolean normalizePooled, String output) {
+                            boolean normalizePooled, String output, Integer hiddenLayer) {
         this.dir = dir;
         this.name = name;
         this.description = description;
@@ -86,6 +96,7 @@ public final class ModelDescriptor {
         this.lowercase = lowercase;
         this.normalizePooled = normalizePooled;
         this.output = output;
+        this.hiddenLayer = hiddenLayer;
     }
 
     /**
@@ -143,6 +154,7 @@ public final class ModelDescriptor {
         Boolean lowercase = bool(root, "lowercase", null, errors);
         Boolean normalize = bool(root, "normalize_pooled", Boolean.TRUE, errors);
         String output = text(root, "output", "last_hidden_state", errors);
+        Integer hiddenLayer = root.hasNonNull("hidden_layer") ? integer(root, "hidden_layer", 0, 1024, errors) : null;
         if (name != null && name.isBlank()) {
             errors.add("field [name] must not be blank");
         }
@@ -153,7 +165,7 @@ public final class ModelDescriptor {
                 "[mover] model " + label + " in [" + dir + "] is invalid: " + String.join("; ", errors));
         }
         return new ModelDescriptor(dir, name, description, onnx, tokenizer, dims, maxPositions, pooling, lowercase,
-            normalize, output);
+            normalize, output, hiddenLayer);
     }
 
     private static void checkFile(Path dir, String field, String file, List<String> errors) {
@@ -276,6 +288,14 @@ public final class ModelDescriptor {
     /** The graph output holding the per-position vectors, {@code [batch, seq, dims]}. */
     public String output() {
         return output;
+    }
+
+    /**
+     * The transformer layer whose hidden state gives the token vectors (0 = embeddings output), or {@code null} for
+     * the rows of {@link #output()}.
+     */
+    public Integer hiddenLayer() {
+        return hiddenLayer;
     }
 
     @Override

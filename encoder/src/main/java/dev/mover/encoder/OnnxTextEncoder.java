@@ -55,6 +55,8 @@ final class OnnxTextEncoder implements TextEncoder {
     /** Positions of one pass, [CLS] and [SEP] included. */
     private final int positions;
     private final long fingerprint;
+    /** The graph output holding the token rows when it is not {@code model.output()} (hidden_layer), else null. */
+    private final String rowsOutput;
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     private final ArrayBlockingQueue<Scratch> scratchPool = new ArrayBlockingQueue<>(SCRATCH_POOL);
     /** Sequences run through the model so far (one per window), for tests and statistics. */
@@ -62,7 +64,8 @@ final class OnnxTextEncoder implements TextEncoder {
     private boolean closed;
 
     private OnnxTextEncoder(ModelDescriptor model, EncoderConfig cfg, BertTokenizer tokenizer, OrtEnvironment env,
-                            OrtSession session, boolean hasTokenTypes, int positions, long fingerprint) {
+                            OrtSession session, boolean hasTokenTypes, int positions, long fingerprint,
+                            String rowsOutput) {
         this.model = model;
         this.cfg = cfg;
         this.tokenizer = tokenizer;
@@ -72,6 +75,7 @@ final class OnnxTextEncoder implements TextEncoder {
         this.dims = model.dims();
         this.positions = positions;
         this.fingerprint = fingerprint;
+        this.rowsOutput = rowsOutput;
     }
 
     static OnnxTextEncoder open(ModelDescriptor model, EncoderConfig cfg) {
@@ -82,16 +86,30 @@ final class OnnxTextEncoder implements TextEncoder {
             throw new IllegalArgumentException(label + " declares lowercase [" + model.lowercase() + "] but its tokenizer ["
                 + model.tokenizerFile() + "] has lowercase [" + tokenizer.lowercase() + "]");
         }
-        long fingerprint = fingerprint(model);
         OrtEnvironment env = OrtRuntime.environment();
         int positions = model.maxPositions();
         OrtSession session = null;
         try (OrtSession.SessionOptions opts = sessionOptions(cfg.intraOpThreads())) {
+            // hidden_layer: the graph with that layer's hidden state as an extra output (none for the last layer)
+            byte[] graph = null;
+            String rowsOutput = null;
+            Integer layer = model.hiddenLayer();
+            if (layer != null) {
+                HiddenLayerOutput.Exposed exposed = HiddenLayerOutput.expose(Files.readAllBytes(model.onnxPath()), layer,
+                    model.name());
+                if (layer != exposed.layers) {
+                    graph = exposed.model;
+                    rowsOutput = exposed.output;
+                }
+            }
+            long fingerprint = rowsOutput == null ? fingerprint(model) : fingerprint(model) * 31 + layer + 1;
             if (cfg.longText() == EncoderConfig.LongText.HIERARCHICAL && cfg.maxTokens() + 2 > model.maxPositions()) {
                 positions = cfg.maxTokens() + 2;
-                ByteBuffer extended = PositionExtension.extend(Files.readAllBytes(model.onnxPath()), model.maxPositions(),
-                    positions, model.name());
+                ByteBuffer extended = PositionExtension.extend(graph != null ? graph : Files.readAllBytes(model.onnxPath()),
+                    model.maxPositions(), positions, model.name());
                 session = env.createSession(extended, opts);
+            } else if (graph != null) {
+                session = env.createSession(graph, opts);
             } else {
                 session = env.createSession(model.onnxPath().toString(), opts);
             }
@@ -116,7 +134,7 @@ final class OnnxTextEncoder implements TextEncoder {
                 }
             }
             OnnxTextEncoder enc = new OnnxTextEncoder(model, cfg, tokenizer, env, session,
-                inputs.containsKey(TOKEN_TYPE_IDS), positions, fingerprint);
+                inputs.containsKey(TOKEN_TYPE_IDS), positions, fingerprint, rowsOutput);
             session = null;
             return enc;
         } catch (OrtException e) {
@@ -340,7 +358,7 @@ final class OnnxTextEncoder implements TextEncoder {
         int b = batch.size();
         int len = batch.get(b - 1).length();
         int count = b * len;
-        s.ensure(count, dims);
+        s.ensure(count, dims, rowsOutput != null);
         LongBuffer ids = s.ids;
         LongBuffer mask = s.mask;
         int cls = tokenizer.clsId();
@@ -368,6 +386,7 @@ final class OnnxTextEncoder implements TextEncoder {
         long[] shape = {b, len};
         Map<String, OnnxTensor> inputs = new HashMap<>(4);
         OnnxTensor outTensor = null;
+        OnnxTensor rowsTensor = null;
         try {
             inputs.put(INPUT_IDS, OnnxTensor.createTensor(env, slice(ids, count), shape));
             inputs.put(ATTENTION_MASK, OnnxTensor.createTensor(env, slice(mask, count), shape));
@@ -376,10 +395,21 @@ final class OnnxTextEncoder implements TextEncoder {
             }
             FloatBuffer out = slice(s.out, count * dims);
             outTensor = OnnxTensor.createTensor(env, out, new long[] {b, len, dims});
+            Map<String, OnnxTensor> outputs;
+            FloatBuffer rows = out;
+            if (rowsOutput == null) {
+                outputs = Collections.singletonMap(model.output(), outTensor);
+            } else {
+                rows = slice(s.rows, count * dims);
+                rowsTensor = OnnxTensor.createTensor(env, rows, new long[] {b, len, dims});
+                outputs = new HashMap<>(4);
+                outputs.put(model.output(), outTensor);
+                outputs.put(rowsOutput, rowsTensor);
+            }
             passes.addAndGet(b);
-            try (OrtSession.Result ignored = session.run(inputs, Collections.singletonMap(model.output(), outTensor))) {
+            try (OrtSession.Result ignored = session.run(inputs, outputs)) {
                 for (int r = 0; r < b; r++) {
-                    batch.get(r).collect(out, r * len * dims, dims, model.pooling());
+                    batch.get(r).collect(out, rows, r * len * dims, dims, model.pooling());
                 }
             }
         } finally {
@@ -388,6 +418,9 @@ final class OnnxTextEncoder implements TextEncoder {
             }
             if (outTensor != null) {
                 outTensor.close();
+            }
+            if (rowsTensor != null) {
+                rowsTensor.close();
             }
         }
     }
@@ -433,8 +466,10 @@ final class OnnxTextEncoder implements TextEncoder {
         LongBuffer mask;
         LongBuffer types;
         FloatBuffer out;
+        /** The token rows when they come from another output than the pooled one (hidden_layer). */
+        FloatBuffer rows;
 
-        void ensure(int count, int dims) {
+        void ensure(int count, int dims, boolean separateRows) {
             if (ids == null || ids.capacity() < count) {
                 int cap = Math.max(count, 1024);
                 ids = longs(cap);
@@ -442,9 +477,15 @@ final class OnnxTextEncoder implements TextEncoder {
                 types = longs(cap); // zeros: single-sequence inputs
             }
             if (out == null || out.capacity() < count * dims) {
-                out = ByteBuffer.allocateDirect(Math.max(count, 1024) * dims * Float.BYTES)
-                    .order(ByteOrder.nativeOrder()).asFloatBuffer();
+                out = floats(Math.max(count, 1024) * dims);
             }
+            if (separateRows && (rows == null || rows.capacity() < count * dims)) {
+                rows = floats(Math.max(count, 1024) * dims);
+            }
+        }
+
+        private static FloatBuffer floats(int n) {
+            return ByteBuffer.allocateDirect(n * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
         }
 
         private static LongBuffer longs(int n) {
@@ -541,16 +582,17 @@ final class OnnxTextEncoder implements TextEncoder {
             return to - from + 2;
         }
 
-        void collect(FloatBuffer out, int base, int dims, ModelDescriptor.Pooling pooling) {
+        /** Token rows (and kept [CLS]/[SEP] rows) from {@code rows}, the pooled vector from {@code out}. */
+        void collect(FloatBuffer out, FloatBuffer rows, int base, int dims, ModelDescriptor.Pooling pooling) {
             for (int t = ownFrom; t < ownTo; t++) {
-                out.get(base + (t - from + 1) * dims, plan.vectors, t * dims, dims);
+                rows.get(base + (t - from + 1) * dims, plan.vectors, t * dims, dims);
             }
             if (first) {
-                out.get(base, plan.clsRow, 0, dims);
+                rows.get(base, plan.clsRow, 0, dims);
             }
             int l = length();
             if (last) {
-                out.get(base + (l - 1) * dims, plan.sepRow, 0, dims);
+                rows.get(base + (l - 1) * dims, plan.sepRow, 0, dims);
             }
             // The model's pooling over this pass, weighted by the tokens this pass owns.
             double w = ownTo - ownFrom;
