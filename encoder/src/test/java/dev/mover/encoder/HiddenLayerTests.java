@@ -123,6 +123,22 @@ class HiddenLayerTests {
     }
 
     @Test
+    void testOpen_whenHierarchicalPositionsToo_thenSameRowsBelowTrainedLength() throws Exception {
+        Path dir = withLayer(TestModels.MINILM, 3);
+        EncoderConfig hcfg = EncoderConfig.builder().longText(EncoderConfig.LongText.HIERARCHICAL).maxTokens(2048).build();
+        try (TextEncoder plain = TextEncoder.open(dir, EncoderConfig.defaults());
+             TextEncoder hier = TextEncoder.open(dir, hcfg)) {
+            assertEquals(2050, ((OnnxTextEncoder) hier).positions());
+            for (String t : EN) {
+                EncodedText a = plain.encode(t);
+                EncodedText b = hier.encode(t);
+                assertArrayEquals(a.vectors(), b.vectors(), 1e-5f);
+                assertArrayEquals(a.pooled(), b.pooled(), 1e-5f);
+            }
+        }
+    }
+
+    @Test
     void testOpen_whenLayersDiffer_thenFingerprintsDiffer() throws Exception {
         try (TextEncoder l2 = TextEncoder.open(withLayer(TestModels.MINILM, 2), EncoderConfig.defaults());
              TextEncoder l4 = TextEncoder.open(withLayer(TestModels.MINILM, 4), EncoderConfig.defaults())) {
