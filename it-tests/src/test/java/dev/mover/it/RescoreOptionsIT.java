@@ -175,6 +175,59 @@ class RescoreOptionsIT {
             body(3, "\"pooled_field\": \"body\", \"pooled_weight\": 0.4")), "pooled_field");
     }
 
+    /** Similarity per id of a match_all search rescored with {@code options} (documents with tokens only). */
+    private static Map<String, Double> scoresById(String options) throws Exception {
+        Map<String, Double> out = new java.util.HashMap<>();
+        for (JsonNode h : allHits(options, 50)) {
+            if (!h.path("_id").asText().equals("no-body")) {
+                out.put(h.path("_id").asText(), h.path("_score").asDouble());
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void partialTransportLiesBetweenWrdAndItsOneSidedBound() throws Exception {
+        Map<String, Double> wrd = scoresById("\"metric\": \"wrd\", \"prune\": false");
+        Map<String, Double> one = scoresById("\"metric\": \"wrd\", \"prune\": false, \"doc_mass\": 1");
+        Map<String, Double> auto = scoresById("\"metric\": \"wrd\", \"prune\": false, \"doc_mass\": \"auto\"");
+        Map<String, Double> tiny = scoresById("\"metric\": \"wrd\", \"prune\": false, \"doc_mass\": 0.001");
+        assertEquals(wrd.keySet(), auto.keySet());
+        int higher = 0;
+        for (String id : wrd.keySet()) {
+            assertEquals(wrd.get(id), one.get(id), 1e-6, "doc_mass 1 is not plain WRD for " + id);
+            // RWMD(q -> d) <= partial <= EMD, so 1 - WRD <= partial similarity <= similarity at a vanishing fraction
+            assertTrue(auto.get(id) >= wrd.get(id) - 1e-6, id + ": partial " + auto.get(id) + " below WRD " + wrd.get(id));
+            assertTrue(auto.get(id) <= tiny.get(id) + 1e-6, id + ": partial " + auto.get(id) + " above its bound " + tiny.get(id));
+            if (auto.get(id) > wrd.get(id) + 1e-4) {
+                higher++;
+            }
+        }
+        assertTrue(higher > 0, "doc_mass auto changed no score: the query is shorter than every document");
+        for (int size : new int[] {1, 3}) {
+            JsonNode pruned = allHits("\"doc_mass\": \"auto\", \"metric\": \"wrd\", \"prune\": true", size);
+            JsonNode full = allHits("\"doc_mass\": \"auto\", \"metric\": \"wrd\", \"prune\": false", size);
+            assertEquals(ids(full), ids(pruned), "pruning changed the partial-transport top " + size);
+        }
+        JsonNode h = hits("\"metric\": \"wrd\", \"doc_mass\": 0.5, \"alignments\": 2, \"text_field\": \"body\"", 3);
+        for (JsonNode hit : h) {
+            JsonNode m = hit.path("fields").path("_mover").path(0);
+            if (m.path("missing").asBoolean()) {
+                continue;
+            }
+            assertEquals(1 - m.path("distance").asDouble(), hit.path("_score").asDouble(), 1e-4, hit.toString());
+            assertEquals(2, m.path("alignments").size(), hit.toString());
+            String text = docs.get(hit.path("_id").asText());
+            for (JsonNode a : m.path("alignments")) {
+                assertEquals(text.substring(a.path("doc_start").asInt(), a.path("doc_end").asInt()), a.path("doc_token").asText(), a.toString());
+            }
+        }
+        for (String bad : List.of("\"doc_mass\": 0", "\"doc_mass\": 1.5", "\"doc_mass\": \"half\"",
+            "\"doc_mass\": \"auto\", \"metric\": \"maxsim\"", "\"doc_mass\": 0.5, \"metric\": \"wrd\", \"solver\": \"sinkhorn\"")) {
+            Http.assertBadRequest(Http.call(n.rest, "POST", "/" + INDEX + "/_search", body(3, bad)), "doc_mass");
+        }
+    }
+
     @Test
     void documentWithoutTheFieldGetsOnlyItsWeightedFirstPassScore() throws Exception {
         JsonNode h = hits("\"query_weight\": 0.0", 20);

@@ -70,6 +70,7 @@ public final class MoverRescorerBuilder extends RescorerBuilder<MoverRescorerBui
     static final ParseField WEIGHTS = new ParseField("weights");
     static final ParseField POOLED_FIELD = new ParseField("pooled_field");
     static final ParseField POOLED_WEIGHT = new ParseField("pooled_weight");
+    static final ParseField DOC_MASS = new ParseField("doc_mass");
 
     /** Which token-level similarity to compute. */
     public enum MoverMetric {
@@ -159,6 +160,20 @@ public final class MoverRescorerBuilder extends RescorerBuilder<MoverRescorerBui
         PARSER.declareString((b, v) -> b.options = b.options.withWeights(RescoreOptions.Weights.parse(v)), WEIGHTS);
         PARSER.declareString((b, v) -> b.options = b.options.withPooled(v, b.options.pooledWeight()), POOLED_FIELD);
         PARSER.declareDouble((b, v) -> b.options = b.options.withPooled(b.options.pooledField(), v), POOLED_WEIGHT);
+        PARSER.declareField((b, v) -> b.options = b.options.withDocMass(v), p -> {
+            if (p.currentToken() == XContentParser.Token.VALUE_STRING) {
+                String t = p.text();
+                if (t.equals("auto")) {
+                    return RescoreOptions.DOC_MASS_AUTO;
+                }
+                try {
+                    return Double.parseDouble(t);
+                } catch (NumberFormatException e) {
+                    throw new IllegalArgumentException("[doc_mass] must be [auto] or a number in (0, 1] but was [" + t + "]");
+                }
+            }
+            return p.doubleValue();
+        }, DOC_MASS, ObjectParser.ValueType.VALUE);
     }
 
 
@@ -241,6 +256,12 @@ public final class MoverRescorerBuilder extends RescorerBuilder<MoverRescorerBui
         }
         if (options.weights() != RescoreOptions.Weights.DEFAULT && metric == MoverMetric.MAXSIM) {
             throw new IllegalArgumentException("[weights] does not apply to [metric] [maxsim]");
+        }
+        if (options.partial() && metric == MoverMetric.MAXSIM) {
+            throw new IllegalArgumentException("[doc_mass] does not apply to [metric] [maxsim]");
+        }
+        if (options.partial() && options.solver() != RescoreOptions.Solver.EMD) {
+            throw new IllegalArgumentException("[doc_mass] needs [solver] [emd] (partial transport is solved exactly)");
         }
         if (options.pooledWeight() > 0 && options.pooledField() == null) {
             throw new IllegalArgumentException("[pooled_weight] needs [pooled_field], the dense_vector field holding the pooled vectors");
@@ -403,6 +424,11 @@ public final class MoverRescorerBuilder extends RescorerBuilder<MoverRescorerBui
             builder.field(POOLED_FIELD.getPreferredName(), options.pooledField());
         }
         builder.field(POOLED_WEIGHT.getPreferredName(), options.pooledWeight());
+        if (options.docMass() == RescoreOptions.DOC_MASS_AUTO) {
+            builder.field(DOC_MASS.getPreferredName(), "auto");
+        } else {
+            builder.field(DOC_MASS.getPreferredName(), options.docMass());
+        }
         if (options.textField() != null) {
             builder.field(TEXT_FIELD.getPreferredName(), options.textField());
         }

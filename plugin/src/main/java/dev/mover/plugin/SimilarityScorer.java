@@ -6,6 +6,8 @@ import dev.mover.scoring.MassRule;
 import dev.mover.scoring.Metric;
 import dev.mover.scoring.OtResult;
 import dev.mover.scoring.OtScorer;
+import dev.mover.scoring.NetworkSimplex;
+import dev.mover.scoring.PartialTransport;
 import dev.mover.scoring.Solver;
 import dev.mover.scoring.TokenMatrix;
 
@@ -25,6 +27,8 @@ final class SimilarityScorer {
     private final OtScorer scorer;
     private final OtScorer.Prepared prepared;
     private final RescoreOptions options;
+    /** Non-null when {@code doc_mass} makes the transport partial. */
+    private final PartialTransport partial;
 
     /**
      * One hit's similarity ({@code score}: non-negative, larger is better) and the raw value behind it (the transport
@@ -59,6 +63,7 @@ final class SimilarityScorer {
         }
         this.scorer = b.build();
         this.prepared = scorer.prepareQuery(query.matrix(), queryWeights);
+        this.partial = options.partial() && metric != MoverRescorerBuilder.MoverMetric.MAXSIM ? new PartialTransport() : null;
     }
 
     TokenVectorCodec.Decoded decodeRaw(BytesRef value, String field) {
@@ -88,8 +93,8 @@ final class SimilarityScorer {
         if (metric == MoverRescorerBuilder.MoverMetric.MAXSIM) {
             return Double.POSITIVE_INFINITY;
         }
-        if (options.solver() == RescoreOptions.Solver.SINKHORN) {
-            return 1.0;
+        if (options.solver() == RescoreOptions.Solver.SINKHORN || partial != null) {
+            return 1.0;   // neither Sinkhorn's value nor partial transport is bounded by WCD
         }
         return similarityOf(scorer.wcd(prepared, doc, docWeights));
     }
@@ -114,7 +119,10 @@ final class SimilarityScorer {
     double buildAndBound(TokenMatrix doc, double[] docWeights) {
         built = scorer.buildProblem(prepared, doc, docWeights);
         double lb;
-        if (options.solver() == RescoreOptions.Solver.SINKHORN) {
+        if (partial != null) {
+            // partial transport moves every query unit to some document token: RWMD(q -> d) is its only valid bound
+            lb = built.rwmdQueryToDoc();
+        } else if (options.solver() == RescoreOptions.Solver.SINKHORN) {
             // Sinkhorn's plan meets the query-side marginals exactly but the document side only within the tolerance,
             // so its value can fall below WCD or the document-side RWMD: only bounds that survive that are used.
             lb = Math.max(built.rwmdQueryToDoc(), built.rwmdDocToQuery() - options.tolerance() * built.costMax());
@@ -125,6 +133,11 @@ final class SimilarityScorer {
     }
 
     Result solveBuilt(int alignments, int[] starts, int[] ends) {
+        if (partial != null) {
+            Result r = solvePartial(built, alignments, starts, ends);
+            built = null;
+            return r;
+        }
         OtResult r = scorer.solve(built, alignments);
         built = null;
         return new Result(Math.max(0.0, r.similarity()), r.distance(), r.converged(), r.alignments(), starts, ends);
@@ -135,8 +148,35 @@ final class SimilarityScorer {
             double m = scorer.maxSim(prepared, doc);
             return new Result(Math.max(0.0, m), m, true, List.of(), starts, ends);
         }
+        if (partial != null) {
+            return solvePartial(scorer.buildProblem(prepared, doc, docWeights), alignments, starts, ends);
+        }
         OtResult r = scorer.score(prepared, doc, docWeights, alignments);
         return new Result(Math.max(0.0, r.similarity()), r.distance(), r.converged(), r.alignments(), starts, ends);
+    }
+
+    /**
+     * Exact partial transport of the built problem: document mass fraction {@code doc_mass}, or for {@code auto}
+     * min(1, query tokens / document tokens) counted over the tokens with positive mass.
+     */
+    private Result solvePartial(OtScorer.Problem p, int alignments, int[] starts, int[] ends) {
+        double s = options.docMass() == RescoreOptions.DOC_MASS_AUTO ? PartialTransport.autoFraction(p.n(), p.m()) : options.docMass();
+        double distance = p.costMax() == 0 ? 0.0 : partial.distance(p, s);
+        List<Alignment> aligned = List.of();
+        if (alignments > 0 && p.costMax() > 0) {
+            NetworkSimplex plan = partial.lastSolver();
+            List<Alignment> all = new ArrayList<>();
+            for (int k = 0; k < plan.planSize(); k++) {
+                int r = plan.planRow(k);
+                if (r < p.n() && plan.planFlow(k) > 0) {   // rows past n belong to the dummy source
+                    int c = plan.planCol(k);
+                    all.add(new Alignment(p.queryToken(r), p.docToken(c), plan.planFlow(k) / s, p.cost()[r * p.m() + c]));
+                }
+            }
+            all.sort((x, y) -> Double.compare(y.flow(), x.flow()));
+            aligned = List.copyOf(all.subList(0, Math.min(alignments, all.size())));
+        }
+        return new Result(similarityOf(distance), distance, true, aligned, starts, ends);
     }
 
     /** Decodes and scores; null for a value without tokens. */

@@ -22,8 +22,9 @@ public final class EvalCli {
         "  --threads N      ONNX Runtime intra-op threads (default 2)",
         "  --bootstrap B    paired bootstrap resamples for difference intervals (default 1000, 0 = off)",
         "  --only A,B       only the datasets with these names",
-        "  --variants       sts: also the hybrid and idf-weighted token systems (see StsEval)",
+        "  --variants       sts, retrieval: also the issue-9 variants (hybrids with pooled, idf, centered; see Variants)",
         "  --url URL        retrieval: use this running node (with the plugin) instead of starting one",
+        "  --scores DIR     sts: also write every pair's similarity per system to DIR/<dataset>.tsv",
         "  -Dmover.models.dir=DIR  models directory (default encoder/target/models)");
 
     /**
@@ -38,9 +39,10 @@ public final class EvalCli {
      * @param only      dataset names to keep (empty = all)
      * @param url       retrieval: URL of a running node with the plugin, or null to start one
      * @param variants  sts: also compute the hybrid and idf-weighted systems
+     * @param scores    sts: directory for per-pair similarity files, or null
      */
     record Options(String task, Path data, int limit, Path json, int threads, int bootstrap, Set<String> only, String url,
-                   boolean variants) {}
+                   boolean variants, Path scores) {}
 
     /** The metric whose notes the printed table shows, per task (the JSON keeps every note). */
     private static final java.util.Map<String, String> NOTE_METRIC = java.util.Map.of(
@@ -110,6 +112,7 @@ public final class EvalCli {
         Set<String> only = new LinkedHashSet<>();
         String url = null;
         boolean variants = false;
+        Path scores = null;
         for (int i = 1; i < args.length; i++) {
             String a = args[i];
             if (a.equals("--variants")) {
@@ -139,6 +142,9 @@ public final class EvalCli {
                 case "--only":
                     only.addAll(Arrays.asList(v.split(",")));
                     break;
+                case "--scores":
+                    scores = Path.of(v);
+                    break;
                 case "--url":
                     url = v.endsWith("/") ? v : v + "/";
                     break;
@@ -152,7 +158,7 @@ public final class EvalCli {
         if (!Files.isDirectory(data)) {
             throw new IllegalArgumentException("[eval] --data [" + data + "] is not a directory");
         }
-        return new Options(task, data, limit, json, threads, bootstrap, only, url, variants);
+        return new Options(task, data, limit, json, threads, bootstrap, only, url, variants, scores);
     }
 
     private static int parseInt(String name, String v, int min) {

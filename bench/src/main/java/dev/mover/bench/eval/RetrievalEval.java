@@ -55,6 +55,20 @@ public final class RetrievalEval {
     private static final ObjectMapper OM = new ObjectMapper();
     private static final String[] RESCORE_METRICS = {"wrd", "wmd", "maxsim"};
 
+    /**
+     * {@code --variants} (issue 9), every one the BM25 (or kNN) top 100 rescored by Mover alone: {@code -pooled} blends
+     * the pooled cosine in with the fixed weight {@value #POOLED_WEIGHT} ({@code pooled_field}, {@code pooled_weight}),
+     * {@code -idf} weighs WRD's tokens by the shard's BM25 idf of {@code body} ({@code weights: idf}), {@code -partial}
+     * solves partial transport with {@code doc_mass: auto} (only min(1, query tokens / document tokens) of the
+     * document's mass must receive the query's), and
+     * {@code bm25+default} sends no {@code metric} at all: whatever the DSL's defaults are.
+     */
+    static final List<String> VARIANTS = List.of("bm25+maxsim-pooled", "bm25+wrd-pooled", "bm25+wrd-idf",
+        "bm25+wrd-partial", "bm25+wrd-partial-pooled", "knn-pooled+maxsim", "bm25+default");
+
+    /** Pooled-cosine weight of the {@code -pooled} variants, fixed in advance (as in {@code eval sts --variants}). */
+    static final double POOLED_WEIGHT = 0.5;
+
     private final EvalCli.Options opt;
     private final Figures figures;
     private final Models models;
@@ -262,6 +276,9 @@ public final class RetrievalEval {
         }
         systems.add("knn-pooled");
         systems.add("knn-pooled+wrd");
+        if (opt.variants()) {
+            systems.addAll(VARIANTS);
+        }
         int n = queries.size();
         Map<String, double[][]> perQuery = new LinkedHashMap<>(); // system -> {ndcg, recall, mrr, latency}
         for (String s : systems) {
@@ -341,7 +358,23 @@ public final class RetrievalEval {
             ObjectNode mover = rescore.putObject("mover");
             mover.put("field", "body_tokens");
             mover.put("query_text", text);
-            mover.put("metric", system.substring(plus + 1));
+            String variant = system.substring(plus + 1);
+            int dash = variant.indexOf('-');
+            String metric = dash > 0 ? variant.substring(0, dash) : variant;
+            if (!metric.equals("default")) {
+                mover.put("metric", metric);
+            }
+            if (variant.endsWith("-pooled")) {
+                mover.put("pooled_field", "body_vector");
+                mover.put("pooled_weight", POOLED_WEIGHT);
+            }
+            if (variant.endsWith("-idf")) {
+                mover.put("weights", "idf");
+                mover.put("text_field", "body");
+            }
+            if (variant.contains("-partial")) {
+                mover.put("doc_mass", "auto");
+            }
             mover.put("query_weight", 0.0);
             mover.put("rescore_query_weight", 1.0);
         }

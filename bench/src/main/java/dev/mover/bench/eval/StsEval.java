@@ -237,6 +237,9 @@ final class StsEval {
             idfPass(f, sims, undefined, keptA, keptB, idsA, idsB, punctA, punctB);
         }
         double[] gold = f.gold();
+        if (opt.scores() != null) {
+            writeScores(opt.scores().resolve(f.name() + ".tsv"), gold, sims);
+        }
         double[] goldRanks = RankMetrics.averageRanks(gold);
         double[] pooled = sims.get("pooled");
         for (Map.Entry<String, double[]> e : sims.entrySet()) {
@@ -275,6 +278,9 @@ final class StsEval {
         Map<Integer, Double> idf = Variants.idf(sentences);
         Map<Integer, Integer> df = Variants.df(sentences);
         Variants.IdfWrd wrdIdf = new Variants.IdfWrd();
+        double[] mean = Variants.meanVector(a, b);
+        Scorers sc = new Scorers();
+        Variants.PartialWrd partialWrd = new Variants.PartialWrd();
         double[] pooled = sims.get("pooled");
         Progress progress = new Progress("sts " + f.name() + " wrd-idf", n);
         long t0 = System.nanoTime();
@@ -295,6 +301,28 @@ final class StsEval {
                 s = Double.NaN;
             }
             put(sims, undefined, "wrd-nopunct", i, s);
+            TokenMatrix ca = Variants.centered(a[i], mean);
+            TokenMatrix cb = Variants.centered(b[i], mean);
+            double cw;
+            double cm;
+            try {
+                cw = sc.similarity("wrd", ca, cb);
+                cm = sc.similarity("maxsim", ca, cb);
+            } catch (IllegalArgumentException ex) {
+                cw = Double.NaN;
+                cm = Double.NaN;
+            }
+            put(sims, undefined, "wrd-centered", i, cw);
+            put(sims, undefined, "maxsim-centered", i, cm);
+            put(sims, undefined, "hybrid-maxsim-centered", i, Variants.hybrid(pooled[i], cm));
+            double pw;
+            try {
+                pw = partialWrd.similarity(a[i], b[i]);
+            } catch (IllegalArgumentException ex) {
+                pw = Double.NaN;
+            }
+            put(sims, undefined, "wrd-partial", i, pw);
+            put(sims, undefined, "hybrid-wrd-partial", i, Variants.hybrid(pooled[i], pw));
             if ((i & 255) == 255) {
                 progress.update(i + 1);
             }
@@ -302,6 +330,32 @@ final class StsEval {
         progress.done();
         System.err.printf(Locale.ROOT, "[eval sts] %s: idf over %d sentences, %d distinct ids, wrd-idf %.1fs%n",
             f.name(), 2 * n, idf.size(), (System.nanoTime() - t0) / 1e9);
+    }
+
+    /**
+     * Writes one line per pair: the gold score then each system's similarity (undefined pairs as {@code NaN}), under a
+     * header naming the columns.
+     */
+    static void writeScores(Path file, double[] gold, Map<String, double[]> sims) {
+        try {
+            Files.createDirectories(file.toAbsolutePath().getParent());
+            StringBuilder sb = new StringBuilder("gold");
+            for (String s : sims.keySet()) {
+                sb.append('\t').append(s);
+            }
+            sb.append('\n');
+            for (int i = 0; i < gold.length; i++) {
+                sb.append(gold[i]);
+                for (double[] v : sims.values()) {
+                    sb.append('\t').append(v[i] == -1e9 ? Double.NaN : v[i]);
+                }
+                sb.append('\n');
+            }
+            Files.writeString(file, sb.toString(), StandardCharsets.UTF_8);
+            System.err.println("[eval sts] wrote per-pair similarities to " + file);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("[eval sts] cannot write [" + file + "]", e);
+        }
     }
 
     /** Stores {@code s} as pair {@code i} of {@code system}; NaN is counted as undefined and ranked last. */

@@ -24,13 +24,21 @@ import java.util.Set;
  *       the token's span) and stop-like tokens (an id in more than 10% of the file's sentences); a sentence that
  *       would lose every token keeps them all.</li>
  * </ul>
+ * <ul>
+ *   <li>{@code wrd-centered}, {@code maxsim-centered}, {@code hybrid-maxsim-centered}: the same over token vectors minus
+ *       the mean token vector of the file (both sides of every pair; no labels), the cheapest form of whitening;</li>
+ *   <li>{@code wrd-partial} = 1 − partial transport (cosine cost, norm masses) from the shorter sentence onto the
+ *       longer with the rescorer's {@code doc_mass: auto} fraction min(1, shorter / longer), so a pair of equal
+ *       lengths gets plain WRD; {@code hybrid-wrd-partial} its hybrid with pooled.</li>
+ * </ul>
  * The hybrid weight is fixed in advance at one half (both similarities live in comparable ranges) and never tuned
  * on a file.
  */
 final class Variants {
 
     /** System names, in table order. */
-    static final String[] SYSTEMS = {"hybrid-wrd", "hybrid-maxsim", "wrd-idf", "hybrid-wrd-idf", "wrd-nopunct"};
+    static final String[] SYSTEMS = {"hybrid-wrd", "hybrid-maxsim", "wrd-idf", "hybrid-wrd-idf", "wrd-nopunct",
+        "wrd-centered", "maxsim-centered", "hybrid-maxsim-centered", "wrd-partial", "hybrid-wrd-partial"};
 
     /** A token id in more than this share of a file's sentences is stop-like for {@code wrd-nopunct}. */
     static final double STOP_SHARE = 0.1;
@@ -130,6 +138,46 @@ final class Variants {
         return w;
     }
 
+    /** Mean of every row of every matrix of {@code ms} (null entries skipped); zeros when there is no row. */
+    static double[] meanVector(TokenMatrix[]... ms) {
+        double[] mean = null;
+        long rows = 0;
+        for (TokenMatrix[] arr : ms) {
+            for (TokenMatrix m : arr) {
+                if (m == null) {
+                    continue;
+                }
+                if (mean == null) {
+                    mean = new double[m.dims()];
+                }
+                for (int r = 0; r < m.rows(); r++) {
+                    for (int c = 0; c < m.dims(); c++) {
+                        mean[c] += m.get(r, c);
+                    }
+                }
+                rows += m.rows();
+            }
+        }
+        if (mean == null) {
+            return new double[0];
+        }
+        for (int c = 0; c < mean.length && rows > 0; c++) {
+            mean[c] /= rows;
+        }
+        return mean;
+    }
+
+    /** {@code m} with {@code mean} subtracted from every row. */
+    static TokenMatrix centered(TokenMatrix m, double[] mean) {
+        float[] out = new float[m.rows() * m.dims()];
+        for (int r = 0; r < m.rows(); r++) {
+            for (int c = 0; c < m.dims(); c++) {
+                out[r * m.dims() + c] = (float) (m.get(r, c) - mean[c]);
+            }
+        }
+        return TokenMatrix.of(out, m.rows(), m.dims());
+    }
+
     private static double norm(TokenMatrix m, int t) {
         double s = 0;
         for (int c = 0; c < m.dims(); c++) {
@@ -155,6 +203,25 @@ final class Variants {
             w[t] = idf.getOrDefault(ids[t], unseen) * norm(m, t);
         }
         return w;
+    }
+
+    /** 1 − partial WRD from the shorter of two sequences onto the longer, fraction min(1, shorter / longer). */
+    static final class PartialWrd {
+        private final OtScorer scorer = OtScorer.builder(Metric.WRD).build();
+        private final dev.mover.scoring.PartialTransport pt = new dev.mover.scoring.PartialTransport();
+
+        double similarity(TokenMatrix x, TokenMatrix y) {
+            if (x.rows() == 0 || y.rows() == 0) {
+                return Double.NaN;
+            }
+            TokenMatrix q = x.rows() <= y.rows() ? x : y;
+            TokenMatrix d = q == x ? y : x;
+            OtScorer.Problem p = scorer.buildProblem(scorer.prepareQuery(q, null), d, null);
+            if (p.costMax() == 0) {
+                return 1;
+            }
+            return 1 - pt.distance(p, dev.mover.scoring.PartialTransport.autoFraction(p.n(), p.m()));
+        }
     }
 
     /** 1 − WRD with explicit (idf x norm) masses; thread-confined, reuses its scorer's workspace. */
