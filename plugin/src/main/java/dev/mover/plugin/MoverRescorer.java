@@ -193,7 +193,7 @@ final class MoverRescorer implements Rescorer {
                 BytesRef value = MoverTokensFieldMapper.unwrapDocValue(values.binaryValue(), ctx.field);
                 TokenVectorCodec.Decoded decoded = scorer.decodeRaw(value, ctx.field);
                 if (decoded.tokens() > 0) {
-                    doc = TokenMatrix.of(decoded.vectors(), decoded.tokens(), decoded.dims());
+                    doc = TokenMatrix.of(decoded);
                     if (idf != null) {
                         weights = ctx.docWeights(idf, leaf, hit.doc - leaf.docBase, decoded.starts(), decoded.ends(), doc);
                     }
@@ -231,8 +231,9 @@ final class MoverRescorer implements Rescorer {
                     c.hit.score = ctx.combineMissing(c.firstPass);
                     offer(best, topK, c.hit.score);
                 } else {
-                    c.upperBound = ctx.combine(c.firstPass, ctx.blend(scorer.cheapUpperBound(c.doc, c.weights), c.pooledCosine));
-                    c.order = ctx.combine(c.firstPass, ctx.blend(scorer.centroidEstimate(c.doc, c.weights), c.pooledCosine));
+                    double centroid = scorer.centroidSimilarity(c.doc, c.weights);
+                    c.upperBound = ctx.combine(c.firstPass, ctx.blend(scorer.cheapUpperBound(centroid), c.pooledCosine));
+                    c.order = ctx.combine(c.firstPass, ctx.blend(centroid, c.pooledCosine));
                     open.add(c);
                 }
             }
@@ -365,7 +366,7 @@ final class MoverRescorer implements Rescorer {
             return scorer.score(MoverTokensFieldMapper.unwrapDocValue(values.binaryValue(), ctx.field), ctx.field, alignments,
                 idf == null ? null : d -> {
                     try {
-                        return ctx.docWeights(idf, leaf, leafDoc, d.starts(), d.ends(), TokenMatrix.of(d.vectors(), d.tokens(), d.dims()));
+                        return ctx.docWeights(idf, leaf, leafDoc, d.starts(), d.ends(), TokenMatrix.of(d));
                     } catch (IOException e) {
                         throw new java.io.UncheckedIOException(e);
                     }

@@ -86,28 +86,27 @@ final class SimilarityScorer {
     }
 
     /**
-     * A cheap upper bound of {@link Result#score()} that needs no cost matrix: from the centroid distance (WCD) for
-     * exact EMD; the similarity's own maximum (1) for Sinkhorn, whose value WCD does not bound; +inf for maxSim.
+     * The similarity implied by the centroid distance alone (one pass over the document's stored rows, no cost
+     * matrix); +inf for maxSim. For exact EMD it is an upper bound of {@link Result#score()} (WCD bounds the distance
+     * from below); for Sinkhorn it is not a bound, only a good guess of which hits score high, so solving in its order
+     * raises the k-th best score early.
      */
-    double cheapUpperBound(TokenMatrix doc, double[] docWeights) {
+    double centroidSimilarity(TokenMatrix doc, double[] docWeights) {
         if (metric == MoverRescorerBuilder.MoverMetric.MAXSIM) {
             return Double.POSITIVE_INFINITY;
-        }
-        if (options.solver() == RescoreOptions.Solver.SINKHORN || partial != null) {
-            return 1.0;   // neither Sinkhorn's value nor partial transport is bounded by WCD
         }
         return similarityOf(scorer.wcd(prepared, doc, docWeights));
     }
 
     /**
-     * The similarity implied by the centroid distance alone: a bound for exact EMD, and for any solver a good guess of
-     * which hits score high, so solving in its order raises the k-th best score early.
+     * A cheap upper bound of {@link Result#score()} given {@link #centroidSimilarity}: that value for exact EMD; the
+     * similarity's own maximum (1) for Sinkhorn, whose value WCD does not bound; +inf for maxSim.
      */
-    double centroidEstimate(TokenMatrix doc, double[] docWeights) {
+    double cheapUpperBound(double centroidSimilarity) {
         if (metric == MoverRescorerBuilder.MoverMetric.MAXSIM) {
             return Double.POSITIVE_INFINITY;
         }
-        return similarityOf(scorer.wcd(prepared, doc, docWeights));
+        return options.solver() == RescoreOptions.Solver.SINKHORN ? 1.0 : centroidSimilarity;
     }
 
     private OtScorer.Problem built;
@@ -185,7 +184,7 @@ final class SimilarityScorer {
         if (d.tokens() == 0) {
             return null;
         }
-        TokenMatrix m = TokenMatrix.of(d.vectors(), d.tokens(), d.dims());
+        TokenMatrix m = TokenMatrix.of(d);
         return score(m, docWeights == null ? null : docWeights.apply(d), alignments, d.starts(), d.ends());
     }
 }

@@ -41,6 +41,10 @@ public final class OtScorer {
     /** Rows used in the cost of the current document: {@code docRows}, or the document's own double array. */
     private double[] docData = docRows;
     private double[] docNorms = new double[0];
+    /** 1 / norm of each positive-mass document row, when {@code docRawUnit}. */
+    private double[] docInvNorm = new double[0];
+    /** WRD rows in {@code docData} are the stored ones, not unit length: dot products are divided by the norms. */
+    private boolean docRawUnit;
     private double[] docMass = new double[0];
     private int[] docIndex = new int[0];
     private double[] docCentroid = new double[0];
@@ -289,17 +293,61 @@ public final class OtScorer {
      */
     private int resolveMasses(String side, double[] raw, int rows, int d, double[] weights, double[] norms,
                               double[] mass, int[] index) {
+        checkNonEmpty(side, rows);
+        for (int t = 0; t < rows; t++) {
+            norms[t] = Math.sqrt(sumSquares(raw, t * d, d));
+        }
+        return massesFromNorms(side, rows, weights, norms, mass, index);
+    }
+
+    private void checkNonEmpty(String side, int rows) {
         if (rows == 0) {
             throw new IllegalArgumentException("[mover] " + side + " has no tokens, the " + metric + " distance is undefined");
         }
+    }
+
+    /** Sum of squares of {@code len} components from {@code o}, four partial sums (added in a fixed order). */
+    private static double sumSquares(double[] v, int o, int len) {
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        int c = 0;
+        for (; c + 3 < len; c += 4) {
+            double v0 = v[o + c], v1 = v[o + c + 1], v2 = v[o + c + 2], v3 = v[o + c + 3];
+            s0 += v0 * v0;
+            s1 += v1 * v1;
+            s2 += v2 * v2;
+            s3 += v3 * v3;
+        }
+        for (; c < len; c++) {
+            s0 += v[o + c] * v[o + c];
+        }
+        return (s0 + s1) + (s2 + s3);
+    }
+
+    /** {@link #sumSquares(double[], int, int)} over float components, widened to double. */
+    private static double sumSquares(float[] v, int o, int len) {
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        int c = 0;
+        for (; c + 3 < len; c += 4) {
+            double v0 = v[o + c], v1 = v[o + c + 1], v2 = v[o + c + 2], v3 = v[o + c + 3];
+            s0 += v0 * v0;
+            s1 += v1 * v1;
+            s2 += v2 * v2;
+            s3 += v3 * v3;
+        }
+        for (; c < len; c++) {
+            double x = v[o + c];
+            s0 += x * x;
+        }
+        return (s0 + s1) + (s2 + s3);
+    }
+
+    /**
+     * Masses of one side from its token norms (already in {@code norms}); returns the number of positive-mass tokens,
+     * whose indices go to {@code index} in order.
+     */
+    private int massesFromNorms(String side, int rows, double[] weights, double[] norms, double[] mass, int[] index) {
         double normSum = 0;
         for (int t = 0; t < rows; t++) {
-            double s = 0;
-            for (int c = 0, o = t * d; c < d; c++) {
-                double v = raw[o + c];
-                s += v * v;
-            }
-            norms[t] = Math.sqrt(s);
             if (!(norms[t] < Double.POSITIVE_INFINITY)) {
                 throw new IllegalArgumentException(String.format(Locale.ROOT,
                     "[mover] %s token [%d] is too large: its squared norm overflows double", side, t));
@@ -455,7 +503,16 @@ public final class OtScorer {
         }
     }
 
-    private int setupDoc(Prepared q, TokenMatrix doc, double[] weights) {
+    /**
+     * Resolves the document's masses, its centroid and (if {@code rowsNeeded}) the rows the cost kernel reads
+     * ({@code docData}); returns the number of positive-mass tokens.
+     *
+     * <p>For the default mass rules (WMD uniform, WRD norm) the centroid is a plain sum of the stored rows (uniform:
+     * {@code sum_j y_j / m}; norm: {@code sum_j (|y_j| / S) y_j / |y_j| = sum_j y_j / S}), so one pass over the stored
+     * components yields norms and centroid, and the rows are widened without being normalised: for WRD the kernel's
+     * dot products are divided by the document norms afterwards ({@code docRawUnit}). Other rules take the general path.
+     */
+    private int setupDoc(Prepared q, TokenMatrix doc, double[] weights, boolean rowsNeeded) {
         if (doc == null) {
             throw new IllegalArgumentException("[mover] document must not be null");
         }
@@ -465,11 +522,17 @@ public final class OtScorer {
         }
         int rows = doc.rows();
         int d = q.dims;
-        docRows = ArraysUtil.grow(docRows, rows * d);
         docNorms = ArraysUtil.grow(docNorms, rows);
         docMass = ArraysUtil.grow(docMass, rows);
         docIndex = ArraysUtil.grow(docIndex, rows);
         docCentroid = ArraysUtil.grow(docCentroid, d);
+        boolean sumRule = weights == null
+            && ((metric == Metric.WMD && massRule == MassRule.UNIFORM) || (metric == Metric.WRD && massRule == MassRule.NORM));
+        if (sumRule) {
+            return setupDocBySum(doc, rows, d, rowsNeeded);
+        }
+        docRawUnit = false;
+        docRows = ArraysUtil.grow(docRows, rows * d);
         // double storage is read in place (never written); float storage is widened into the workspace
         double[] src = doc.doublesOrNull();
         if (src == null) {
@@ -507,6 +570,74 @@ public final class OtScorer {
         return active;
     }
 
+    /** {@link #setupDoc} for WMD with uniform masses and WRD with norm masses: one pass over the stored rows. */
+    private int setupDocBySum(TokenMatrix doc, int rows, int d, boolean rowsNeeded) {
+        checkNonEmpty("document", rows);
+        double[] cen = docCentroid;
+        java.util.Arrays.fill(cen, 0, d, 0.0);
+        float[] f = doc.floatsOrNull();
+        double[] src = doc.doublesOrNull();
+        if (f != null && rowsNeeded) {
+            docRows = ArraysUtil.grow(docRows, rows * d);
+        }
+        double[] rowsOut = docRows;
+        for (int t = 0; t < rows; t++) {
+            int o = t * d;
+            if (f != null) {
+                if (rowsNeeded) {
+                    for (int c = 0; c < d; c++) {
+                        rowsOut[o + c] = f[o + c];
+                    }
+                }
+                for (int c = 0; c < d; c++) {
+                    cen[c] += f[o + c];
+                }
+                docNorms[t] = Math.sqrt(sumSquares(f, o, d));
+            } else {
+                for (int c = 0; c < d; c++) {
+                    cen[c] += src[o + c];
+                }
+                docNorms[t] = Math.sqrt(sumSquares(src, o, d));
+            }
+        }
+        int active = massesFromNorms("document", rows, null, docNorms, docMass, docIndex);
+        double total = 0;
+        if (metric == Metric.WRD) {
+            for (int t = 0; t < rows; t++) {
+                total += docNorms[t];
+            }
+        } else {
+            total = rows;
+        }
+        double inv = 1.0 / total;
+        for (int c = 0; c < d; c++) {
+            cen[c] *= inv;
+        }
+        docRawUnit = metric == Metric.WRD;
+        if (rowsNeeded) {
+            double[] data = f != null ? docRows : src;
+            if (active < rows) {
+                // zero-norm rows (mass 0 under the norm rule) leave the problem: compact the others into the workspace
+                docRows = ArraysUtil.grow(docRows, rows * d);
+                for (int k = 0; k < active; k++) {
+                    int t = docIndex[k];
+                    if (data != docRows || k != t) {
+                        System.arraycopy(data, t * d, docRows, k * d, d);
+                    }
+                }
+                data = docRows;
+            }
+            docData = data;
+        }
+        docInvNorm = ArraysUtil.grow(docInvNorm, active);
+        for (int k = 0; k < active; k++) {
+            int t = docIndex[k];
+            docMass[k] = docMass[t];
+            docInvNorm[k] = 1.0 / docNorms[t];
+        }
+        return active;
+    }
+
     /**
      * Builds masses and the cost matrix for one pair, plus cost_max, both RWMD halves and WCD, in the workspace.
      *
@@ -514,32 +645,42 @@ public final class OtScorer {
      */
     public Problem buildProblem(Prepared q, TokenMatrix doc, double[] docWeightsOrNull) {
         checkPrepared(q);
-        int m = setupDoc(q, doc, docWeightsOrNull);
+        int m = setupDoc(q, doc, docWeightsOrNull, true);
         int n = q.active;
         int d = q.dims;
         cost = ArraysUtil.grow(cost, n * m);
-        if (metric == Metric.WMD) {
-            kernels.euclidean(q.data, n, docData, m, d, cost);
-        } else {
-            kernels.dot(q.data, n, docData, m, d, cost);
-            for (int k = 0, len = n * m; k < len; k++) {
-                double c = 1.0 - cost[k];
-                cost[k] = c < 0 ? 0 : (c > 2 ? 2 : c);
-            }
-        }
         colMin = ArraysUtil.grow(colMin, m);
         java.util.Arrays.fill(colMin, 0, m, Double.POSITIVE_INFINITY);
         double max = 0;
         double rq = 0;
-        for (int i = 0; i < n; i++) {
-            double rowMin = Double.POSITIVE_INFINITY;
-            for (int j = 0, o = i * m; j < m; j++) {
-                double c = cost[o + j];
-                rowMin = c < rowMin ? c : rowMin;
-                colMin[j] = c < colMin[j] ? c : colMin[j];
-                max = c > max ? c : max;
+        if (metric == Metric.WMD) {
+            kernels.euclidean(q.data, n, docData, m, d, cost);
+            for (int i = 0; i < n; i++) {
+                double rowMin = Double.POSITIVE_INFINITY;
+                for (int j = 0, o = i * m; j < m; j++) {
+                    double c = cost[o + j];
+                    rowMin = c < rowMin ? c : rowMin;
+                    colMin[j] = c < colMin[j] ? c : colMin[j];
+                    max = c > max ? c : max;
+                }
+                rq += q.mass[i] * rowMin;
             }
-            rq += q.mass[i] * rowMin;
+        } else {
+            kernels.dot(q.data, n, docData, m, d, cost);
+            double[] inv = docInvNorm;
+            boolean raw = docRawUnit;
+            for (int i = 0; i < n; i++) {
+                double rowMin = Double.POSITIVE_INFINITY;
+                for (int j = 0, o = i * m; j < m; j++) {
+                    double c = 1.0 - (raw ? cost[o + j] * inv[j] : cost[o + j]);
+                    c = c < 0 ? 0 : (c > 2 ? 2 : c);
+                    cost[o + j] = c;
+                    rowMin = c < rowMin ? c : rowMin;
+                    colMin[j] = c < colMin[j] ? c : colMin[j];
+                    max = c > max ? c : max;
+                }
+                rq += q.mass[i] * rowMin;
+            }
         }
         double rd = 0;
         for (int j = 0; j < m; j++) {
@@ -751,7 +892,7 @@ public final class OtScorer {
      */
     public double wcd(Prepared q, TokenMatrix doc, double[] docWeightsOrNull) {
         checkPrepared(q);
-        setupDoc(q, doc, docWeightsOrNull);
+        setupDoc(q, doc, docWeightsOrNull, false);
         int d = q.dims;
         double s = 0;
         for (int c = 0; c < d; c++) {
@@ -786,20 +927,31 @@ public final class OtScorer {
         }
         int rows = doc.rows();
         int d = q.dims;
-        docRows = ArraysUtil.grow(docRows, rows * d);
-        doc.copyTo(docRows, 0);
+        // rows are widened but not normalised: each dot product is divided by the document norm afterwards
+        double[] src = doc.doublesOrNull();
+        float[] f = doc.floatsOrNull();
+        docInvNorm = ArraysUtil.grow(docInvNorm, rows);
+        if (f != null) {
+            docRows = ArraysUtil.grow(docRows, rows * d);
+            doc.copyTo(docRows, 0);
+            src = docRows;
+        }
+        // zero-norm rows have no direction and are left out: the others are compacted (in place in the workspace,
+        // or copied there from double storage, which is never written)
+        double[] in = src;
         int m = 0;
         for (int t = 0; t < rows; t++) {
-            double s = 0;
-            for (int c = 0; c < d; c++) {
-                double v = docRows[t * d + c];
-                s += v * v;
-            }
+            double s = sumSquares(in, t * d, d);
             if (s > 0) {
-                double inv = 1.0 / Math.sqrt(s);
-                for (int c = 0; c < d; c++) {
-                    docRows[m * d + c] = docRows[t * d + c] * inv;
+                if (m != t) {
+                    if (src != docRows) {
+                        docRows = ArraysUtil.grow(docRows, rows * d);
+                        System.arraycopy(in, 0, docRows, 0, m * d);
+                        src = docRows;
+                    }
+                    System.arraycopy(in, t * d, docRows, m * d, d);
                 }
+                docInvNorm[m] = 1.0 / Math.sqrt(s);
                 m++;
             }
         }
@@ -818,12 +970,13 @@ public final class OtScorer {
             }
         }
         sims = ArraysUtil.grow(sims, n * m);
-        kernels.dot(queryUnit, n, docRows, m, d, sims);
+        kernels.dot(queryUnit, n, src, m, d, sims);
+        double[] inv = docInvNorm;
         double total = 0;
         for (int i = 0; i < n; i++) {
             double best = Double.NEGATIVE_INFINITY;
             for (int j = 0, o = i * m; j < m; j++) {
-                best = Math.max(best, sims[o + j]);
+                best = Math.max(best, sims[o + j] * inv[j]);
             }
             total += best;
         }

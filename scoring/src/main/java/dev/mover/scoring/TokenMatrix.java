@@ -1,5 +1,7 @@
 package dev.mover.scoring;
 
+import dev.mover.scoring.codec.TokenVectorCodec;
+
 import java.util.Locale;
 
 /**
@@ -39,6 +41,24 @@ public final class TokenMatrix {
             }
         }
         return new TokenMatrix(data, null, rows, dims);
+    }
+
+    /**
+     * Wraps the vectors of a decoded stored value without scanning them again when the decoder proved them finite
+     * ({@link TokenVectorCodec.Decoded#finite()}); otherwise as {@link #of(float[], int, int)}. The caller must not
+     * have modified {@code decoded.vectors()}.
+     *
+     * @throws IllegalArgumentException as {@link #of(float[], int, int)}
+     */
+    public static TokenMatrix of(TokenVectorCodec.Decoded decoded) {
+        if (decoded == null) {
+            throw new IllegalArgumentException("[mover] decoded value must not be null");
+        }
+        if (!decoded.finite()) {
+            return of(decoded.vectors(), decoded.tokens(), decoded.dims());
+        }
+        checkShape(decoded.vectors().length, decoded.tokens(), decoded.dims());
+        return new TokenMatrix(decoded.vectors(), null, decoded.tokens(), decoded.dims());
     }
 
     /** Wraps double vectors; same contract as {@link #of(float[], int, int)}. */
@@ -90,6 +110,11 @@ public final class TokenMatrix {
     /** The double storage itself (never written by the scorer), or null for float storage. */
     double[] doublesOrNull() {
         return doubles;
+    }
+
+    /** The float storage itself (never written by the scorer), or null for double storage. */
+    float[] floatsOrNull() {
+        return floats;
     }
 
     /** Copies all components, widened to double, into {@code out} starting at {@code offset}. */

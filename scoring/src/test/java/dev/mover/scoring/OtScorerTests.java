@@ -286,4 +286,93 @@ class OtScorerTests {
         assertEquals(5.0, res.distance(), 0.0);
         assertEquals(1.0 / 6, res.similarity(), 1e-16);
     }
+
+    @Test
+    void testDocument_whenZeroNormRowsInside_thenSameAsWithoutThem() {
+        // the default-rule path widens rows without normalising them and compacts zero-norm rows itself; float and
+        // double storage, WRD (rows dropped: mass 0) and maxSim (rows ignored)
+        Random r = new Random(123);
+        int n = 7, m = 11, d = 19;
+        double[] x = RandomInstances.normal(r, n, d);
+        double[] y = RandomInstances.normal(r, m, d);
+        double[] yz = new double[(m + 3) * d];   // zero rows at 0, 5 and the end
+        for (int t = 0, k = 0; t < m + 3; t++) {
+            if (t == 0 || t == 5 || t == m + 2) {
+                continue;
+            }
+            System.arraycopy(y, k++ * d, yz, t * d, d);
+        }
+        float[] yzf = new float[yz.length];
+        double[] yzd = new double[yz.length];
+        float[] yf = new float[y.length];
+        for (int k = 0; k < y.length; k++) {
+            yf[k] = (float) y[k];
+        }
+        for (int k = 0; k < yz.length; k++) {
+            yzf[k] = (float) yz[k];
+            yzd[k] = yzf[k];
+        }
+        for (Solver solver : Solver.values()) {
+            OtScorer s = OtScorer.builder(Metric.WRD).solver(solver).build();
+            OtScorer.Prepared p = s.prepareQuery(TokenMatrix.ofDoubles(x, n, d), null);
+            OtResult plain = s.score(p, TokenMatrix.of(yf, m, d), null, 0);
+            for (TokenMatrix doc : new TokenMatrix[] {TokenMatrix.of(yzf, m + 3, d), TokenMatrix.ofDoubles(yzd, m + 3, d)}) {
+                OtResult withZeros = s.score(p, doc, null, 3);
+                assertEquals(plain.distance(), withZeros.distance(), 1e-12, solver + " distance");
+                assertEquals(plain.lowerBound(), withZeros.lowerBound(), 1e-12, solver + " bound");
+                assertEquals(s.wcd(p, TokenMatrix.of(yf, m, d), null), s.wcd(p, doc, null), 1e-12);
+                assertEquals(s.maxSim(p, TokenMatrix.of(yf, m, d)), s.maxSim(p, doc), 1e-12);
+                for (Alignment a : withZeros.alignments()) {
+                    assertTrue(a.docToken() != 0 && a.docToken() != 5 && a.docToken() != m + 2, "zero-norm row aligned: " + a);
+                }
+            }
+        }
+    }
+
+    @Test
+    void testDefaultMasses_whenGivenAsExplicitWeights_thenSameProblemAndBounds() {
+        // the default rules (WMD uniform, WRD norm) take a one-pass path; explicit weights equal to those masses take
+        // the general one: both must give the same problem
+        Random r = new Random(321);
+        int n = 6, m = 40, d = 24;
+        float[] xf = new float[n * d];
+        float[] yf = new float[m * d];
+        for (int k = 0; k < xf.length; k++) {
+            xf[k] = (float) r.nextGaussian();
+        }
+        for (int k = 0; k < yf.length; k++) {
+            yf[k] = (float) r.nextGaussian();
+        }
+        TokenMatrix x = TokenMatrix.of(xf, n, d);
+        TokenMatrix y = TokenMatrix.of(yf, m, d);
+        for (Metric metric : Metric.values()) {
+            double[] wx = new double[n];
+            double[] wy = new double[m];
+            for (int t = 0; t < n; t++) {
+                wx[t] = metric == Metric.WMD ? 1 : norm(xf, t, d);
+            }
+            for (int t = 0; t < m; t++) {
+                wy[t] = metric == Metric.WMD ? 1 : norm(yf, t, d);
+            }
+            OtScorer def = OtScorer.builder(metric).build();
+            OtScorer exp = OtScorer.builder(metric).massRule(MassRule.EXPLICIT).build();
+            OtResult a = def.score(def.prepareQuery(x, null), y, null, 0);
+            OtResult b = exp.score(exp.prepareQuery(x, wx), y, wy, 0);
+            double tol = 1e-13 * b.costMax();
+            assertEquals(b.distance(), a.distance(), tol, metric + " distance");
+            assertEquals(b.wcd(), a.wcd(), tol, metric + " wcd");
+            assertEquals(b.rwmdQueryToDoc(), a.rwmdQueryToDoc(), tol, metric + " rwmd q->d");
+            assertEquals(b.rwmdDocToQuery(), a.rwmdDocToQuery(), tol, metric + " rwmd d->q");
+            assertEquals(b.costMax(), a.costMax(), tol, metric + " cost max");
+            assertEquals(exp.wcd(exp.prepareQuery(x, wx), y, wy), def.wcd(def.prepareQuery(x, null), y, null), tol);
+        }
+    }
+
+    private static double norm(float[] v, int t, int d) {
+        double s = 0;
+        for (int c = 0; c < d; c++) {
+            s += (double) v[t * d + c] * v[t * d + c];
+        }
+        return Math.sqrt(s);
+    }
 }

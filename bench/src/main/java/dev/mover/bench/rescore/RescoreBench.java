@@ -85,6 +85,8 @@ public final class RescoreBench {
         "  --simd            Panama cost kernels in the node (JVM option --add-modules=jdk.incubator.vector) and in the",
         "                    in-process Java loop (default: scalar in both, as a JDK 17 node without that option runs;",
         "                    see 'cost kernels [...]' in the node log)",
+        "  --node-jvm-option OPT  one more JVM option for the started node (repeatable), e.g.",
+        "                    -XX:StartFlightRecording=filename=/tmp/node.jfr,settings=profile",
         "  -Dmover.models.dir=DIR  models directory (default encoder/target/models)");
 
     private static final ObjectMapper OM = new ObjectMapper();
@@ -108,7 +110,7 @@ public final class RescoreBench {
 
     /** Options. */
     record Options(Path data, int queries, int warmup, int docs, int tokens, int window, int size, int repeats, Path json,
-                   String url, boolean pot, boolean simd) {}
+                   String url, boolean pot, boolean simd, List<String> nodeJvmOptions) {}
 
     private final Options opt;
     private final Figures figures;
@@ -164,6 +166,7 @@ public final class RescoreBench {
         String url = null;
         boolean pot = true;
         boolean simd = false;
+        List<String> nodeJvm = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             switch (a) {
@@ -172,7 +175,8 @@ public final class RescoreBench {
                 }
                 case "--no-pot" -> pot = false;
                 case "--simd" -> simd = true;
-                case "--data", "--queries", "--warmup", "--docs", "--tokens", "--window", "--size", "--repeats", "--json", "--url" -> {
+                case "--data", "--queries", "--warmup", "--docs", "--tokens", "--window", "--size", "--repeats", "--json", "--url",
+                     "--node-jvm-option" -> {
                     if (i + 1 >= args.length) {
                         throw new IllegalArgumentException("[" + a + "] needs a value");
                     }
@@ -187,6 +191,7 @@ public final class RescoreBench {
                         case "--size" -> size = positive(a, v);
                         case "--repeats" -> repeats = positive(a, v);
                         case "--json" -> json = Path.of(v);
+                        case "--node-jvm-option" -> nodeJvm.add(v);
                         default -> url = v;
                     }
                 }
@@ -196,7 +201,7 @@ public final class RescoreBench {
         if (size > window) {
             throw new IllegalArgumentException("[--size] [" + size + "] must not exceed [--window] [" + window + "]");
         }
-        return new Options(data, queries, warmup, docs, tokens, window, size, repeats, json, url, pot, simd);
+        return new Options(data, queries, warmup, docs, tokens, window, size, repeats, json, url, pot, simd, List.copyOf(nodeJvm));
     }
 
     private static int positive(String name, String v) {
@@ -271,6 +276,7 @@ public final class RescoreBench {
                 if (opt.simd()) {
                     cfg.jvmOption("--add-modules=jdk.incubator.vector");
                 }
+                opt.nodeJvmOptions().forEach(cfg::jvmOption);
                 node = LocalNode.start(home, cfg);
                 base = node.httpUri();
             }

@@ -111,8 +111,11 @@ public final class TokenVectorCodec {
         private final float[] vectors;
         private final int[] starts;
         private final int[] ends;
+        private final boolean finite;
 
-        Decoded(Encoding encoding, int dims, int tokens, long fingerprint, float[] vectors, int[] starts, int[] ends) {
+        Decoded(Encoding encoding, int dims, int tokens, long fingerprint, float[] vectors, int[] starts, int[] ends,
+                boolean finite) {
+            this.finite = finite;
             this.encoding = encoding;
             this.dims = dims;
             this.tokens = tokens;
@@ -141,6 +144,14 @@ public final class TokenVectorCodec {
         /** Dequantised vectors, row-major {@code tokens x dims}. */
         public float[] vectors() {
             return vectors;
+        }
+
+        /**
+         * True if the decoder has proven every component of {@link #vectors()} finite (float32 values are checked,
+         * quantised ones are when no scale can overflow), so {@code TokenMatrix.of(Decoded)} need not scan them again.
+         */
+        public boolean finite() {
+            return finite;
         }
 
         /** Token start offsets (UTF-16 chars). */
@@ -317,6 +328,8 @@ public final class TokenVectorCodec {
             throw new IllegalArgumentException("[mover] token vectors are corrupt: checksum mismatch");
         }
         float[] vectors = new float[n * dims];
+        // float32 components are checked one by one; a quantised one is finite when |code| x scale cannot overflow
+        boolean finite = true;
         int p = off + HEADER_BYTES;
         for (int t = 0; t < n; t++) {
             int base = t * dims;
@@ -334,18 +347,24 @@ public final class TokenVectorCodec {
                 case INT8: {
                     float scale = scale(buf, p, t);
                     p += 4;
+                    // branch-free loop (the JIT vectorises it); the invalid code -128 is caught by the running minimum
+                    int min = 0;
                     for (int d = 0; d < dims; d++) {
-                        byte q = buf[p++];
-                        if (q == Byte.MIN_VALUE) {
-                            throw new IllegalArgumentException("[mover] token vectors are corrupt: int8 code [-128] in token [" + t + "]");
-                        }
+                        byte q = buf[p + d];
+                        min = Math.min(min, q);
                         vectors[base + d] = q * scale;
                     }
+                    if (min == Byte.MIN_VALUE) {
+                        throw new IllegalArgumentException("[mover] token vectors are corrupt: int8 code [-128] in token [" + t + "]");
+                    }
+                    p += dims;
+                    finite &= scale <= Float.MAX_VALUE / 127.0;
                     break;
                 }
                 default: {
                     float scale = scale(buf, p, t);
                     p += 4;
+                    finite &= scale <= Float.MAX_VALUE / 7.0;
                     for (int d = 0; d < dims; d += 2) {
                         int b = buf[p++] & 0xFF;
                         int lo = b & 0xF;
@@ -382,7 +401,7 @@ public final class TokenVectorCodec {
         if (pos[0] != limit) {
             throw new IllegalArgumentException("[mover] token vectors: length mismatch, [" + (limit - pos[0]) + "] unexpected bytes after the offsets");
         }
-        return new Decoded(enc, dims, n, fingerprint, vectors, starts, ends);
+        return new Decoded(enc, dims, n, fingerprint, vectors, starts, ends, finite);
     }
 
     private static float scale(byte[] buf, int p, int t) {

@@ -166,7 +166,7 @@ public final class MoverRescorer extends Rescorer {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("[" + field + "] query value is invalid: " + e.getMessage(), e);
         }
-        return new Builder(field, TokenMatrix.of(d.vectors(), d.tokens(), d.dims()), d.fingerprint());
+        return new Builder(field, TokenMatrix.of(d), d.fingerprint());
     }
 
     /** Configuration of a {@link MoverRescorer}; defaults are those of the Elasticsearch {@code mover} rescorer. */
@@ -589,7 +589,7 @@ public final class MoverRescorer extends Rescorer {
         if (d.tokens() == 0) {
             return new Value(null, d.starts(), d.ends());
         }
-        return new Value(TokenMatrix.of(d.vectors(), d.tokens(), d.dims()), d.starts(), d.ends());
+        return new Value(TokenMatrix.of(d), d.starts(), d.ends());
     }
 
     /** The Elasticsearch {@code binary} doc-value layout: vint count (1), vint length, the bytes. */
