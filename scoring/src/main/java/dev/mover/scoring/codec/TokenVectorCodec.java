@@ -347,17 +347,13 @@ public final class TokenVectorCodec {
                 case INT8: {
                     float scale = scale(buf, p, t);
                     p += 4;
-                    // branch-free loop (the JIT vectorises it); the invalid code -128 is caught by the running minimum
-                    int min = 0;
                     for (int d = 0; d < dims; d++) {
-                        byte q = buf[p + d];
-                        min = Math.min(min, q);
+                        byte q = buf[p++];
+                        if (q == Byte.MIN_VALUE) {
+                            throw new IllegalArgumentException("[mover] token vectors are corrupt: int8 code [-128] in token [" + t + "]");
+                        }
                         vectors[base + d] = q * scale;
                     }
-                    if (min == Byte.MIN_VALUE) {
-                        throw new IllegalArgumentException("[mover] token vectors are corrupt: int8 code [-128] in token [" + t + "]");
-                    }
-                    p += dims;
                     finite &= scale <= Float.MAX_VALUE / 127.0;
                     break;
                 }

@@ -253,4 +253,27 @@ class TokenVectorCodecTests {
         assertEquals(false, TokenVectorCodec.startsWithMagic(b, b.length - 2, 4));
         assertEquals(false, TokenVectorCodec.startsWithMagic(null, 0, 4));
     }
+
+    @Test
+    void testFinite_whenScaleCanOverflow_thenNotProvenAndMatrixRejectsIt() {
+        Sample t = random(new Random(5), 3, 8);
+        for (Encoding enc : Encoding.values()) {
+            Decoded ok = TokenVectorCodec.decode(encode(t, enc, 1L), 0, encode(t, enc, 1L).length);
+            assertTrue(ok.finite(), enc + " value of ordinary vectors must be proven finite");
+            assertEquals(3, dev.mover.scoring.TokenMatrix.of(ok).rows());
+        }
+        for (Encoding enc : new Encoding[] {Encoding.INT8, Encoding.INT4}) {
+            byte[] b = encode(t, enc, 1L);
+            // token 1's scale becomes the largest float: its largest code overflows to infinity when dequantised
+            int p = TokenVectorCodec.HEADER_BYTES + enc.stride(8);
+            int bits = Float.floatToIntBits(Float.MAX_VALUE);
+            for (int i = 0; i < 4; i++) {
+                b[p + i] = (byte) (bits >>> (8 * i));
+            }
+            Decoded d = TokenVectorCodec.decode(reseal(b), 0, b.length);
+            assertEquals(false, d.finite(), enc.toString());
+            String msg = assertThrows(IllegalArgumentException.class, () -> dev.mover.scoring.TokenMatrix.of(d)).getMessage();
+            assertTrue(msg.contains("token [1]") && msg.contains("not finite"), msg);
+        }
+    }
 }
