@@ -13,6 +13,10 @@ final class ArraysUtil {
         return a.length >= minSize ? a : new double[oversize(minSize)];
     }
 
+    static float[] grow(float[] a, int minSize) {
+        return a.length >= minSize ? a : new float[oversize(minSize)];
+    }
+
     static int[] grow(int[] a, int minSize) {
         return a.length >= minSize ? a : new int[oversize(minSize)];
     }

@@ -45,6 +45,9 @@ public final class OtScorer {
     private double[] docInvNorm = new double[0];
     /** WRD rows in {@code docData} are the stored ones, not unit length: dot products are divided by the norms. */
     private boolean docRawUnit;
+    /** Float rows the kernels read for the current document (widening in registers), or null to read {@code docData}. */
+    private float[] docFloats;
+    private float[] docRowsF = new float[0];
     private double[] docMass = new double[0];
     private int[] docIndex = new int[0];
     private double[] docCentroid = new double[0];
@@ -295,7 +298,7 @@ public final class OtScorer {
                               double[] mass, int[] index) {
         checkNonEmpty(side, rows);
         for (int t = 0; t < rows; t++) {
-            norms[t] = Math.sqrt(sumSquares(raw, t * d, d));
+            norms[t] = Math.sqrt(kernels.sumSquares(raw, t * d, d, null));
         }
         return massesFromNorms(side, rows, weights, norms, mass, index);
     }
@@ -304,41 +307,6 @@ public final class OtScorer {
         if (rows == 0) {
             throw new IllegalArgumentException("[mover] " + side + " has no tokens, the " + metric + " distance is undefined");
         }
-    }
-
-    /** Sum of squares of {@code len} components from {@code o}, four partial sums (added in a fixed order). */
-    private static double sumSquares(double[] v, int o, int len) {
-        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        int c = 0;
-        for (; c + 3 < len; c += 4) {
-            double v0 = v[o + c], v1 = v[o + c + 1], v2 = v[o + c + 2], v3 = v[o + c + 3];
-            s0 += v0 * v0;
-            s1 += v1 * v1;
-            s2 += v2 * v2;
-            s3 += v3 * v3;
-        }
-        for (; c < len; c++) {
-            s0 += v[o + c] * v[o + c];
-        }
-        return (s0 + s1) + (s2 + s3);
-    }
-
-    /** {@link #sumSquares(double[], int, int)} over float components, widened to double. */
-    private static double sumSquares(float[] v, int o, int len) {
-        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        int c = 0;
-        for (; c + 3 < len; c += 4) {
-            double v0 = v[o + c], v1 = v[o + c + 1], v2 = v[o + c + 2], v3 = v[o + c + 3];
-            s0 += v0 * v0;
-            s1 += v1 * v1;
-            s2 += v2 * v2;
-            s3 += v3 * v3;
-        }
-        for (; c < len; c++) {
-            double x = v[o + c];
-            s0 += x * x;
-        }
-        return (s0 + s1) + (s2 + s3);
     }
 
     /**
@@ -532,6 +500,7 @@ public final class OtScorer {
             return setupDocBySum(doc, rows, d, rowsNeeded);
         }
         docRawUnit = false;
+        docFloats = null;
         docRows = ArraysUtil.grow(docRows, rows * d);
         // double storage is read in place (never written); float storage is widened into the workspace
         double[] src = doc.doublesOrNull();
@@ -570,35 +539,20 @@ public final class OtScorer {
         return active;
     }
 
-    /** {@link #setupDoc} for WMD with uniform masses and WRD with norm masses: one pass over the stored rows. */
+    /**
+     * {@link #setupDoc} for WMD with uniform masses and WRD with norm masses: one pass over the stored rows. Float
+     * rows are never copied: the cost kernels widen them in registers ({@code docFloats}); only when zero-norm rows
+     * must leave the problem are the others compacted into a float workspace.
+     */
     private int setupDocBySum(TokenMatrix doc, int rows, int d, boolean rowsNeeded) {
         checkNonEmpty("document", rows);
         double[] cen = docCentroid;
         java.util.Arrays.fill(cen, 0, d, 0.0);
         float[] f = doc.floatsOrNull();
         double[] src = doc.doublesOrNull();
-        if (f != null && rowsNeeded) {
-            docRows = ArraysUtil.grow(docRows, rows * d);
-        }
-        double[] rowsOut = docRows;
         for (int t = 0; t < rows; t++) {
             int o = t * d;
-            if (f != null) {
-                if (rowsNeeded) {
-                    for (int c = 0; c < d; c++) {
-                        rowsOut[o + c] = f[o + c];
-                    }
-                }
-                for (int c = 0; c < d; c++) {
-                    cen[c] += f[o + c];
-                }
-                docNorms[t] = Math.sqrt(sumSquares(f, o, d));
-            } else {
-                for (int c = 0; c < d; c++) {
-                    cen[c] += src[o + c];
-                }
-                docNorms[t] = Math.sqrt(sumSquares(src, o, d));
-            }
+            docNorms[t] = Math.sqrt(f != null ? kernels.sumSquares(f, o, d, cen) : kernels.sumSquares(src, o, d, cen));
         }
         int active = massesFromNorms("document", rows, null, docNorms, docMass, docIndex);
         double total = 0;
@@ -615,19 +569,21 @@ public final class OtScorer {
         }
         docRawUnit = metric == Metric.WRD;
         if (rowsNeeded) {
-            double[] data = f != null ? docRows : src;
-            if (active < rows) {
-                // zero-norm rows (mass 0 under the norm rule) leave the problem: compact the others into the workspace
-                docRows = ArraysUtil.grow(docRows, rows * d);
-                for (int k = 0; k < active; k++) {
-                    int t = docIndex[k];
-                    if (data != docRows || k != t) {
-                        System.arraycopy(data, t * d, docRows, k * d, d);
+            if (f != null) {
+                docFloats = active == rows ? f : compactFloats(f, rows, active, d);
+            } else {
+                docFloats = null;
+                double[] data = src;
+                if (active < rows) {
+                    // zero-norm rows (mass 0 under the norm rule) leave the problem: compact the others
+                    docRows = ArraysUtil.grow(docRows, rows * d);
+                    for (int k = 0; k < active; k++) {
+                        System.arraycopy(src, docIndex[k] * d, docRows, k * d, d);
                     }
+                    data = docRows;
                 }
-                data = docRows;
+                docData = data;
             }
-            docData = data;
         }
         docInvNorm = ArraysUtil.grow(docInvNorm, active);
         for (int k = 0; k < active; k++) {
@@ -636,6 +592,15 @@ public final class OtScorer {
             docInvNorm[k] = 1.0 / docNorms[t];
         }
         return active;
+    }
+
+    /** The rows {@code docIndex[0, active)} of {@code f}, compacted into the float workspace. */
+    private float[] compactFloats(float[] f, int rows, int active, int d) {
+        docRowsF = ArraysUtil.grow(docRowsF, rows * d);
+        for (int k = 0; k < active; k++) {
+            System.arraycopy(f, docIndex[k] * d, docRowsF, k * d, d);
+        }
+        return docRowsF;
     }
 
     /**
@@ -654,7 +619,11 @@ public final class OtScorer {
         double max = 0;
         double rq = 0;
         if (metric == Metric.WMD) {
-            kernels.euclidean(q.data, n, docData, m, d, cost);
+            if (docFloats != null) {
+                kernels.euclidean(q.data, n, docFloats, m, d, cost);
+            } else {
+                kernels.euclidean(q.data, n, docData, m, d, cost);
+            }
             for (int i = 0; i < n; i++) {
                 double rowMin = Double.POSITIVE_INFINITY;
                 for (int j = 0, o = i * m; j < m; j++) {
@@ -666,7 +635,11 @@ public final class OtScorer {
                 rq += q.mass[i] * rowMin;
             }
         } else {
-            kernels.dot(q.data, n, docData, m, d, cost);
+            if (docFloats != null) {
+                kernels.dot(q.data, n, docFloats, m, d, cost);
+            } else {
+                kernels.dot(q.data, n, docData, m, d, cost);
+            }
             double[] inv = docInvNorm;
             boolean raw = docRawUnit;
             for (int i = 0; i < n; i++) {
@@ -927,36 +900,34 @@ public final class OtScorer {
         }
         int rows = doc.rows();
         int d = q.dims;
-        // rows are widened but not normalised: each dot product is divided by the document norm afterwards
+        // rows are not normalised: each dot product is divided by the document norm afterwards; zero-norm rows have
+        // no direction and are left out (the others compacted into a workspace, storage is never written)
         double[] src = doc.doublesOrNull();
         float[] f = doc.floatsOrNull();
         docInvNorm = ArraysUtil.grow(docInvNorm, rows);
-        if (f != null) {
-            docRows = ArraysUtil.grow(docRows, rows * d);
-            doc.copyTo(docRows, 0);
-            src = docRows;
-        }
-        // zero-norm rows have no direction and are left out: the others are compacted (in place in the workspace,
-        // or copied there from double storage, which is never written)
-        double[] in = src;
+        docIndex = ArraysUtil.grow(docIndex, rows);
         int m = 0;
         for (int t = 0; t < rows; t++) {
-            double s = sumSquares(in, t * d, d);
+            double s = f != null ? kernels.sumSquares(f, t * d, d, null) : kernels.sumSquares(src, t * d, d, null);
             if (s > 0) {
-                if (m != t) {
-                    if (src != docRows) {
-                        docRows = ArraysUtil.grow(docRows, rows * d);
-                        System.arraycopy(in, 0, docRows, 0, m * d);
-                        src = docRows;
-                    }
-                    System.arraycopy(in, t * d, docRows, m * d, d);
-                }
+                docIndex[m] = t;
                 docInvNorm[m] = 1.0 / Math.sqrt(s);
                 m++;
             }
         }
         if (m == 0) {
             throw new IllegalArgumentException("[mover] document has no token with non-zero norm, maxSim is undefined");
+        }
+        if (m < rows) {
+            if (f != null) {
+                f = compactFloats(f, rows, m, d);
+            } else {
+                docRows = ArraysUtil.grow(docRows, rows * d);
+                for (int k = 0; k < m; k++) {
+                    System.arraycopy(src, docIndex[k] * d, docRows, k * d, d);
+                }
+                src = docRows;
+            }
         }
         int n = q.unitCount;
         queryUnit = ArraysUtil.grow(queryUnit, n * d);
@@ -970,7 +941,11 @@ public final class OtScorer {
             }
         }
         sims = ArraysUtil.grow(sims, n * m);
-        kernels.dot(queryUnit, n, src, m, d, sims);
+        if (f != null) {
+            kernels.dot(queryUnit, n, f, m, d, sims);
+        } else {
+            kernels.dot(queryUnit, n, src, m, d, sims);
+        }
         double[] inv = docInvNorm;
         double total = 0;
         for (int i = 0; i < n; i++) {

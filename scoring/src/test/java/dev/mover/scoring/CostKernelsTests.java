@@ -97,4 +97,51 @@ class CostKernelsTests {
             }
         }
     }
+
+    @Test
+    void testFloatRows_whenWidenedInRegisters_thenSameBitsAsDoubleRows() {
+        // float y rows widen exactly, so each kernel gives the same bits as on the widened double copy; sumSquares
+        // likewise (and adds the row to the centroid sums); scalar and Panama agree to rounding
+        Random r = new Random(17);
+        int[][] shapes = {{1, 1, 13}, {5, 7, 13}, {13, 11, 207}, {4, 3, 1}, {20, 127, 384}, {3, 100, 7}};
+        for (CostKernels k : new CostKernels[] {CostKernelsProvider.scalar(), CostKernelsProvider.panamaOrNull()}) {
+            for (int[] s : shapes) {
+                int n = s[0], m = s[1], d = s[2];
+                double[] x = RandomInstances.normal(r, n, d);
+                float[] yf = new float[m * d];
+                double[] yd = new double[m * d];
+                for (int t = 0; t < yf.length; t++) {
+                    yf[t] = (float) r.nextGaussian();
+                    yd[t] = yf[t];
+                }
+                double[] a = new double[n * m];
+                double[] b = new double[n * m];
+                k.euclidean(x, n, yf, m, d, a);
+                k.euclidean(x, n, yd, m, d, b);
+                org.junit.jupiter.api.Assertions.assertArrayEquals(b, a, 0.0, k.name() + " euclidean " + n + "x" + m + "x" + d);
+                k.dot(x, n, yf, m, d, a);
+                k.dot(x, n, yd, m, d, b);
+                org.junit.jupiter.api.Assertions.assertArrayEquals(b, a, 0.0, k.name() + " dot " + n + "x" + m + "x" + d);
+                double[] cf = new double[d];
+                double[] cd = new double[d];
+                double[] expected = new double[d];
+                for (int t = 0; t < m; t++) {
+                    double sf = k.sumSquares(yf, t * d, d, cf);
+                    double sd = k.sumSquares(yd, t * d, d, cd);
+                    assertEquals(sd, sf, 0.0, k.name() + " sumSquares row " + t);
+                    double ref = 0;
+                    for (int c = 0; c < d; c++) {
+                        ref += yd[t * d + c] * yd[t * d + c];
+                        expected[c] += yd[t * d + c];
+                    }
+                    assertEquals(ref, sf, 1e-13 * ref, k.name() + " sumSquares value row " + t);
+                    assertEquals(ref, k.sumSquares(yf, t * d, d, null), 1e-13 * ref);
+                }
+                org.junit.jupiter.api.Assertions.assertArrayEquals(cd, cf, 0.0);
+                for (int c = 0; c < d; c++) {
+                    assertEquals(expected[c], cf[c], 1e-12 * m);
+                }
+            }
+        }
+    }
 }
