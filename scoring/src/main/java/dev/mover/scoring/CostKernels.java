@@ -26,6 +26,12 @@ interface CostKernels {
     /** {@link #sumSquares(float[], int, int, double[])} over a double row, in the same order (same bits for equal values). */
     double sumSquares(double[] v, int off, int d, double[] addTo);
 
+    /**
+     * {@code out[outOff + k] = src[off + k] * scale} (the float product, as scalar Java computes it) for {@code k < d};
+     * returns false if any code is {@code -128} (not a valid int8 code; {@code out} is then unspecified).
+     */
+    boolean dequantizeInt8(byte[] src, int off, int d, float scale, float[] out, int outOff);
+
     /** Short name for reports ({@code scalar}, {@code panama-512}, ...). */
     String name();
 }

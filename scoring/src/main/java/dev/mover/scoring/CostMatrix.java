@@ -24,6 +24,21 @@ public final class CostMatrix {
         IMPL.dot(x, n, y, m, d, out);
     }
 
+    /**
+     * Dequantises one int8 row for the token-vector codec: {@code out[outOff + k] = src[off + k] * scale} (float
+     * product, the same bits as scalar Java) for {@code k < d}, vectorised like the cost kernels.
+     *
+     * @return false if a code is {@code -128}, which the codec never writes ({@code out} is then unspecified)
+     */
+    public static boolean dequantizeInt8(byte[] src, int off, int d, float scale, float[] out, int outOff) {
+        if (d < 0 || off < 0 || outOff < 0 || off > src.length - d || outOff > out.length - d) {
+            throw new IllegalArgumentException(String.format(Locale.ROOT,
+                "[mover] int8 row [%d, %d) or output [%d, %d) outside the arrays [%d], [%d]", off, off + d, outOff, outOff + d,
+                src.length, out.length));
+        }
+        return IMPL.dequantizeInt8(src, off, d, scale, out, outOff);
+    }
+
     /** {@code scalar} or {@code panama-<bits>}. */
     public static String implementation() {
         return IMPL.name();

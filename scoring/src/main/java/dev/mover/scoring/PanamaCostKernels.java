@@ -1,5 +1,6 @@
 package dev.mover.scoring;
 
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -565,5 +566,27 @@ final class PanamaCostKernels implements CostKernels {
             s += x[xo + k] * y[yo + k];
         }
         return s;
+    }
+
+    /** Float species of the preferred width and a byte species of as many lanes (bytes widen exactly to floats). */
+    private static final VectorSpecies<Float> FQ = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Byte> BQ = VectorSpecies.of(byte.class, VectorShape.forBitSize(FQ.length() * 8));
+
+    @Override
+    public boolean dequantizeInt8(byte[] src, int off, int d, float scale, float[] out, int outOff) {
+        int bound = FQ.loopBound(d);
+        boolean bad = false;
+        FloatVector s = FloatVector.broadcast(FQ, scale);
+        for (int k = 0; k < bound; k += FQ.length()) {
+            ByteVector q = ByteVector.fromArray(BQ, src, off + k);
+            bad |= q.eq(Byte.MIN_VALUE).anyTrue();
+            ((FloatVector) q.convertShape(VectorOperators.B2F, FQ, 0)).mul(s).intoArray(out, outOff + k);
+        }
+        for (int k = bound; k < d; k++) {
+            byte q = src[off + k];
+            bad |= q == Byte.MIN_VALUE;
+            out[outOff + k] = q * scale;
+        }
+        return !bad;
     }
 }

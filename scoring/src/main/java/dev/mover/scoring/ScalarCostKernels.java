@@ -242,4 +242,16 @@ final class ScalarCostKernels implements CostKernels {
         }
         return (s0 + s1) + (s2 + s3);
     }
+
+    @Override
+    public boolean dequantizeInt8(byte[] src, int off, int d, float scale, float[] out, int outOff) {
+        for (int k = 0; k < d; k++) {
+            byte q = src[off + k];
+            if (q == Byte.MIN_VALUE) {
+                return false;
+            }
+            out[outOff + k] = q * scale;
+        }
+        return true;
+    }
 }

@@ -144,4 +144,31 @@ class CostKernelsTests {
             }
         }
     }
+
+    @Test
+    void testDequantizeInt8_whenPanamaOrScalar_thenSameBitsAndInvalidCodeFound() {
+        Random r = new Random(8);
+        for (int d : new int[] {1, 7, 16, 33, 384, 385}) {
+            byte[] src = new byte[d + 5];
+            for (int k = 0; k < src.length; k++) {
+                src[k] = (byte) (r.nextInt(255) - 127);   // [-127, 127]
+            }
+            float scale = (float) (r.nextDouble() * 0.1);
+            float[] a = new float[d + 2];
+            float[] b = new float[d + 2];
+            org.junit.jupiter.api.Assertions.assertTrue(CostKernelsProvider.scalar().dequantizeInt8(src, 3, d, scale, a, 1));
+            org.junit.jupiter.api.Assertions.assertTrue(CostKernelsProvider.panamaOrNull().dequantizeInt8(src, 3, d, scale, b, 1));
+            org.junit.jupiter.api.Assertions.assertArrayEquals(a, b, 0f, "d " + d);
+            for (int k = 0; k < d; k++) {
+                assertEquals(src[3 + k] * scale, a[1 + k], 0f);
+            }
+            for (int at : new int[] {0, d / 2, d - 1}) {
+                byte[] bad = src.clone();
+                bad[3 + at] = Byte.MIN_VALUE;
+                for (CostKernels k : new CostKernels[] {CostKernelsProvider.scalar(), CostKernelsProvider.panamaOrNull()}) {
+                    org.junit.jupiter.api.Assertions.assertFalse(k.dequantizeInt8(bad, 3, d, scale, b, 1), k.name() + " d " + d + " at " + at);
+                }
+            }
+        }
+    }
 }

@@ -1,5 +1,7 @@
 package dev.mover.scoring.codec;
 
+import dev.mover.scoring.CostMatrix;
+
 import java.util.Locale;
 import java.util.Objects;
 import java.util.zip.CRC32C;
@@ -347,13 +349,10 @@ public final class TokenVectorCodec {
                 case INT8: {
                     float scale = scale(buf, p, t);
                     p += 4;
-                    for (int d = 0; d < dims; d++) {
-                        byte q = buf[p++];
-                        if (q == Byte.MIN_VALUE) {
-                            throw new IllegalArgumentException("[mover] token vectors are corrupt: int8 code [-128] in token [" + t + "]");
-                        }
-                        vectors[base + d] = q * scale;
+                    if (!CostMatrix.dequantizeInt8(buf, p, dims, scale, vectors, base)) {
+                        throw new IllegalArgumentException("[mover] token vectors are corrupt: int8 code [-128] in token [" + t + "]");
                     }
+                    p += dims;
                     finite &= scale <= Float.MAX_VALUE / 127.0;
                     break;
                 }
