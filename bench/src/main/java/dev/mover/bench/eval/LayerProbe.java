@@ -37,11 +37,15 @@ import java.util.Map;
  * {@code <out>/<file>-L<k>.tsv} (or {@code -L<a>-<b>} for a mean) with header {@code gold pooled maxsim wrd} and prints
  * Spearman x 100 of every system and of the fixed 0.5/0.5 blends with pooled.
  *
+ * <p>{@code --center N} (diagnostic for the anisotropy of intermediate layers): before scoring, subtract from every
+ * token vector the mean token vector of the configuration, fitted on the first {@code N} distinct sentences of the
+ * same file (no gold score is used).
+ *
  * <pre>
  * java --add-modules jdk.incubator.vector -cp 'bench/target/classes:bench/target/lib/*' dev.mover.bench.eval.LayerProbe \
  *   [--model encoder/target/models/all-minilm-l6-v2] [--layers 1,2,3,4,5,6] [--means 4-6]
  *   [--files ../shared/data/sts-en/stsb-train.tsv,../shared/data/sts-en/sick-train.tsv] [--out /tmp/layer-scores]
- *   [--limit 0] [--threads 2]
+ *   [--limit 0] [--threads 2] [--center 0]
  * </pre>
  */
 public final class LayerProbe {
@@ -64,6 +68,7 @@ public final class LayerProbe {
         Path out = Paths.get("/tmp/layer-scores");
         int limit = 0;
         int threads = 2;
+        int center = 0;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             if (i + 1 >= args.length) {
@@ -79,6 +84,7 @@ public final class LayerProbe {
                 case "--out" -> out = Paths.get(v);
                 case "--limit" -> limit = Integer.parseInt(v);
                 case "--threads" -> threads = Integer.parseInt(v);
+                case "--center" -> center = Integer.parseInt(v);
                 default -> {
                     System.err.println("[layer-probe] unknown option [" + a + "]");
                     return 2;
@@ -122,7 +128,7 @@ public final class LayerProbe {
                     System.err.println("[layer-probe] [" + fileArg + "] has no sentence1/sentence2/score header");
                     return 1;
                 }
-                table.put(f.name(), probe(f, configs, encoders, out));
+                table.put(f.name(), probe(f, configs, encoders, out, center));
             }
             print(table, configs);
         } finally {
@@ -149,9 +155,10 @@ public final class LayerProbe {
 
     /** Scores every pair of {@code f} for every configuration; returns config -> {pooled, maxsim, wrd, hyb-maxsim, hyb-wrd}. */
     private static Map<String, double[]> probe(StsEval.StsFile f, List<Config> configs, Map<Integer, TextEncoder> encoders,
-                                               Path outDir) throws IOException {
+                                               Path outDir, int center) throws IOException {
         int n = f.gold().length;
         int c = configs.size();
+        double[][] means = center > 0 ? fitMeans(f, configs, encoders, center) : null;
         double[] pooled = new double[n];
         double[][] maxsim = new double[c][n];
         double[][] wrd = new double[c][n];
@@ -174,7 +181,11 @@ public final class LayerProbe {
                 Config cf = configs.get(ci);
                 TokenMatrix[] stored = new TokenMatrix[uniq.size()];
                 for (int k = 0; k < uniq.size(); k++) {
-                    stored[k] = stored(mean(byLayer, cf.layers(), k));
+                    EncodedText e = mean(byLayer, cf.layers(), k);
+                    if (means != null) {
+                        e = centered(e, means[ci]);
+                    }
+                    stored[k] = stored(e);
                 }
                 for (int i = from; i < to; i++) {
                     int ka = pos.get(f.s1().get(i));
@@ -219,6 +230,56 @@ public final class LayerProbe {
                 rho(f.gold(), hm), rho(f.gold(), hw)});
         }
         return res;
+    }
+
+    /** Per configuration, the mean token vector over the first {@code count} distinct sentences of the file. */
+    private static double[][] fitMeans(StsEval.StsFile f, List<Config> configs, Map<Integer, TextEncoder> encoders,
+                                       int count) {
+        java.util.LinkedHashSet<String> set = new java.util.LinkedHashSet<>();
+        for (int i = 0; i < f.gold().length && set.size() < count; i++) {
+            set.add(f.s1().get(i));
+            set.add(f.s2().get(i));
+        }
+        List<String> sample = new ArrayList<>(set);
+        Map<Integer, List<EncodedText>> byLayer = new HashMap<>();
+        for (Map.Entry<Integer, TextEncoder> e : encoders.entrySet()) {
+            byLayer.put(e.getKey(), e.getValue().encodeBatch(sample));
+        }
+        double[][] means = new double[configs.size()][];
+        for (int ci = 0; ci < configs.size(); ci++) {
+            double[] m = null;
+            long rows = 0;
+            for (int k = 0; k < sample.size(); k++) {
+                EncodedText e = mean(byLayer, configs.get(ci).layers(), k);
+                int d = e.dims();
+                if (m == null) {
+                    m = new double[d];
+                }
+                float[] v = e.vectors();
+                for (int r = 0; r < e.tokens(); r++) {
+                    for (int j = 0; j < d; j++) {
+                        m[j] += v[r * d + j];
+                    }
+                }
+                rows += e.tokens();
+            }
+            for (int j = 0; j < m.length; j++) {
+                m[j] /= Math.max(rows, 1);
+            }
+            means[ci] = m;
+        }
+        return means;
+    }
+
+    private static EncodedText centered(EncodedText e, double[] mean) {
+        int d = e.dims();
+        float[] v = e.vectors().clone();
+        for (int r = 0; r < e.tokens(); r++) {
+            for (int j = 0; j < d; j++) {
+                v[r * d + j] -= (float) mean[j];
+            }
+        }
+        return new EncodedText(d, v, e.ids(), e.starts(), e.ends(), e.pooled(), e.truncated());
     }
 
     /** Spearman x 100; an undefined similarity ranks last. */
