@@ -52,6 +52,8 @@ final class KnnEval {
 
     static final int K_MAX = 19;
     static final int BRUTE_DOCS = 3;
+    /** Documents solved exactly first, as a multiple of k, to bound the k-th distance before the RWMD pass. */
+    static final int PROBE_FACTOR = 4;
     private static final ObjectMapper OM = new ObjectMapper();
 
     record Doc(String id, String label, String text) {}
@@ -97,7 +99,8 @@ final class KnnEval {
                 continue;
             }
             List<Doc> testDocs = read(test, opt.limit());
-            Enc[] testEnc = encode(testDocs, enc, "encode " + name);
+            // a full run caches the test encodings as the pool's; a limited one encodes only what it uses
+            Enc[] testEnc = opt.limit() <= 0 ? encodeCached(test, testDocs, enc) : encode(testDocs, enc, "encode " + name);
             evaluate(name, poolDocs, poolEnc, testDocs, testEnc, enc.model().name());
         }
         return 0;
@@ -157,15 +160,18 @@ final class KnnEval {
             String note = String.format(Locale.ROOT, "model %s; k=%d chosen on %d validation docs (val error %.2f%%); %.2fs/test doc on %d threads",
                 model, bestK, val.length, 100.0 * errs[bestK] / Math.max(1, val.length), secs / test.size(), opt.threads());
             if (!system.equals("pooled")) {
-                note += String.format(Locale.ROOT, "; per test doc: %.1f exact solves, %.1f pruned by RWMD/WCD, %.1f never visited (WCD stop)",
+                note += String.format(Locale.ROOT, "; per test doc: %.1f exact solves, %.1f pruned by bounds (%.1f stopped early in the float"
+                        + " RWMD), %.1f never visited (WCD stop); time %.0f%% float RWMD bounds (%s), %.0f%% exact solves",
                     (double) counters.exact.sum() / test.size(), (double) counters.pruned.sum() / test.size(),
-                    pool.size() - (double) counters.visited.sum() / test.size());
+                    (double) counters.abandoned.sum() / test.size(), pool.size() - (double) counters.visited.sum() / test.size(),
+                    100.0 * counters.boundNanos.sum() / Math.max(1, counters.boundNanos.sum() + counters.exactNanos.sum()), dotsName(),
+                    100.0 * counters.exactNanos.sum() / Math.max(1, counters.boundNanos.sum() + counters.exactNanos.sum()));
             }
             figures.add("knn", name, system, "error", error, test.size(), note);
             if (!system.equals("pooled")) {
                 // speed-up: the same documents searched both ways, one after the other on one thread
                 int b = Math.min(BRUTE_DOCS, test.size());
-                Search one = new Search(system, poolEnc, null);
+                Search one = new Search(system, poolEnc, counters.rows, null, DOTS);
                 long bruteNanos = 0;
                 long prunedNanos = 0;
                 boolean same = true;
@@ -228,32 +234,331 @@ final class KnnEval {
         return "";
     }
 
+    /** Column padding of the transposed document rows (a multiple of every float vector length up to 512 bits). */
+    static final int PAD = 16;
+
+    /**
+     * Dot products of float rows, the kernel of the RWMD bound: {@code out[(i - i0) * stride + j] = sum_c x[i*d+c] *
+     * yt[c*stride+j]} for query rows {@code i0 <= i < i1} (row-major) and all {@code stride} columns of the
+     * transposed document ({@code stride} a multiple of {@link #PAD}). Float arithmetic; the bound allows for its
+     * rounding (see {@link #slack}).
+     */
+    interface Dots {
+        void dots(float[] x, int i0, int i1, float[] yt, int stride, int d, float[] out);
+
+        String name();
+    }
+
+    /** Plain loops (used when the Vector API module is absent). */
+    static final class ScalarDots implements Dots {
+        @Override
+        public void dots(float[] x, int i0, int i1, float[] yt, int stride, int d, float[] out) {
+            for (int i = i0; i < i1; i++) {
+                int o = (i - i0) * stride;
+                Arrays.fill(out, o, o + stride, 0f);
+                for (int c = 0; c < d; c++) {
+                    float xc = x[i * d + c];
+                    int yo = c * stride;
+                    for (int j = 0; j < stride; j++) {
+                        out[o + j] += xc * yt[yo + j];
+                    }
+                }
+            }
+        }
+
+        @Override
+        public String name() {
+            return "scalar";
+        }
+    }
+
+    /**
+     * The Panama Vector API kernel ({@code jdk.incubator.vector}, on the launcher's java command line): register
+     * tiles of 4 query rows x 4 vectors of document columns, one broadcast and fused multiply-add per component.
+     * Loaded by name only when the module is present.
+     */
+    static final class PanamaDots implements Dots {
+        private static final jdk.incubator.vector.VectorSpecies<Float> S = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED;
+
+        PanamaDots() {
+            if (PAD % S.length() != 0) {
+                throw new IllegalStateException("[eval knn] vector length [" + S.length() + "] does not divide the padding [" + PAD + "]");
+            }
+        }
+
+        @Override
+        public void dots(float[] x, int i0, int i1, float[] yt, int stride, int d, float[] out) {
+            int l = S.length();
+            int i = i0;
+            for (; i + 4 <= i1; i += 4) {
+                int j = 0;
+                for (; j + 4 * l <= stride; j += 4 * l) {
+                    tile4x4(x, i * d, yt, stride, d, j, out, (i - i0) * stride + j, l);
+                }
+                for (; j < stride; j += l) {
+                    tile4x1(x, i * d, yt, stride, d, j, out, (i - i0) * stride + j);
+                }
+            }
+            for (; i < i1; i++) {
+                for (int j = 0; j < stride; j += l) {
+                    jdk.incubator.vector.FloatVector acc = jdk.incubator.vector.FloatVector.zero(S);
+                    for (int c = 0, xo = i * d; c < d; c++) {
+                        acc = jdk.incubator.vector.FloatVector.fromArray(S, yt, c * stride + j)
+                            .fma(jdk.incubator.vector.FloatVector.broadcast(S, x[xo + c]), acc);
+                    }
+                    acc.intoArray(out, (i - i0) * stride + j);
+                }
+            }
+        }
+
+        private static void tile4x4(float[] x, int xo, float[] yt, int stride, int d, int j, float[] out, int o, int l) {
+            jdk.incubator.vector.FloatVector c00 = jdk.incubator.vector.FloatVector.zero(S);
+            jdk.incubator.vector.FloatVector c01 = c00, c02 = c00, c03 = c00;
+            jdk.incubator.vector.FloatVector c10 = c00, c11 = c00, c12 = c00, c13 = c00;
+            jdk.incubator.vector.FloatVector c20 = c00, c21 = c00, c22 = c00, c23 = c00;
+            jdk.incubator.vector.FloatVector c30 = c00, c31 = c00, c32 = c00, c33 = c00;
+            for (int c = 0; c < d; c++) {
+                int yo = c * stride + j;
+                jdk.incubator.vector.FloatVector y0 = jdk.incubator.vector.FloatVector.fromArray(S, yt, yo);
+                jdk.incubator.vector.FloatVector y1 = jdk.incubator.vector.FloatVector.fromArray(S, yt, yo + l);
+                jdk.incubator.vector.FloatVector y2 = jdk.incubator.vector.FloatVector.fromArray(S, yt, yo + 2 * l);
+                jdk.incubator.vector.FloatVector y3 = jdk.incubator.vector.FloatVector.fromArray(S, yt, yo + 3 * l);
+                jdk.incubator.vector.FloatVector b = jdk.incubator.vector.FloatVector.broadcast(S, x[xo + c]);
+                c00 = y0.fma(b, c00);
+                c01 = y1.fma(b, c01);
+                c02 = y2.fma(b, c02);
+                c03 = y3.fma(b, c03);
+                b = jdk.incubator.vector.FloatVector.broadcast(S, x[xo + d + c]);
+                c10 = y0.fma(b, c10);
+                c11 = y1.fma(b, c11);
+                c12 = y2.fma(b, c12);
+                c13 = y3.fma(b, c13);
+                b = jdk.incubator.vector.FloatVector.broadcast(S, x[xo + 2 * d + c]);
+                c20 = y0.fma(b, c20);
+                c21 = y1.fma(b, c21);
+                c22 = y2.fma(b, c22);
+                c23 = y3.fma(b, c23);
+                b = jdk.incubator.vector.FloatVector.broadcast(S, x[xo + 3 * d + c]);
+                c30 = y0.fma(b, c30);
+                c31 = y1.fma(b, c31);
+                c32 = y2.fma(b, c32);
+                c33 = y3.fma(b, c33);
+            }
+            c00.intoArray(out, o);
+            c01.intoArray(out, o + l);
+            c02.intoArray(out, o + 2 * l);
+            c03.intoArray(out, o + 3 * l);
+            o += stride;
+            c10.intoArray(out, o);
+            c11.intoArray(out, o + l);
+            c12.intoArray(out, o + 2 * l);
+            c13.intoArray(out, o + 3 * l);
+            o += stride;
+            c20.intoArray(out, o);
+            c21.intoArray(out, o + l);
+            c22.intoArray(out, o + 2 * l);
+            c23.intoArray(out, o + 3 * l);
+            o += stride;
+            c30.intoArray(out, o);
+            c31.intoArray(out, o + l);
+            c32.intoArray(out, o + 2 * l);
+            c33.intoArray(out, o + 3 * l);
+        }
+
+        private static void tile4x1(float[] x, int xo, float[] yt, int stride, int d, int j, float[] out, int o) {
+            jdk.incubator.vector.FloatVector c0 = jdk.incubator.vector.FloatVector.zero(S);
+            jdk.incubator.vector.FloatVector c1 = c0, c2 = c0, c3 = c0;
+            for (int c = 0; c < d; c++) {
+                jdk.incubator.vector.FloatVector y = jdk.incubator.vector.FloatVector.fromArray(S, yt, c * stride + j);
+                c0 = y.fma(jdk.incubator.vector.FloatVector.broadcast(S, x[xo + c]), c0);
+                c1 = y.fma(jdk.incubator.vector.FloatVector.broadcast(S, x[xo + d + c]), c1);
+                c2 = y.fma(jdk.incubator.vector.FloatVector.broadcast(S, x[xo + 2 * d + c]), c2);
+                c3 = y.fma(jdk.incubator.vector.FloatVector.broadcast(S, x[xo + 3 * d + c]), c3);
+            }
+            c0.intoArray(out, o);
+            c1.intoArray(out, o + stride);
+            c2.intoArray(out, o + 2 * stride);
+            c3.intoArray(out, o + 3 * stride);
+        }
+
+        @Override
+        public String name() {
+            return "panama-" + S.vectorBitSize();
+        }
+    }
+
+    private static final Dots DOTS = loadDots();
+
+    /** The Panama kernel when {@code jdk.incubator.vector} is in the boot layer (and not disabled), else scalar. */
+    private static Dots loadDots() {
+        if (!"false".equals(System.getProperty("mover.simd")) && ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()) {
+            try {
+                return (Dots) Class.forName(KnnEval.class.getName() + "$PanamaDots").getDeclaredConstructor().newInstance();
+            } catch (ReflectiveOperationException | LinkageError | RuntimeException e) {
+                System.err.println("[eval knn] Vector API kernel unavailable, using scalar loops: " + e);
+            }
+        }
+        return new ScalarDots();
+    }
+
+    /** The kernel in use ({@code scalar} or {@code panama-<bits>}). */
+    static String dotsName() {
+        return DOTS.name();
+    }
+
+    /**
+     * The rows of one side as the RWMD bound reads them: the positive-mass tokens in float (unit-normalised for WRD,
+     * raw for WMD), their masses as {@link OtScorer} resolves them (WMD uniform, WRD proportional to the norm), and
+     * for WMD their squared norms scaled down by the rounding allowance.
+     */
+    record Rows(float[] v, int n, int stride, double[] mass, double[] sqNorm) {
+
+        /** These rows in the order {@code perm} (a permutation of 0..n-1). */
+        Rows permute(int[] perm) {
+            int d = v.length / Math.max(1, n);
+            float[] pv = new float[v.length];
+            double[] pm = new double[n];
+            double[] ps = new double[n];
+            for (int k = 0; k < n; k++) {
+                System.arraycopy(v, perm[k] * d, pv, k * d, d);
+                pm[k] = mass[perm[k]];
+                ps[k] = sqNorm[perm[k]];
+            }
+            return new Rows(pv, n, stride, pm, ps);
+        }
+
+        /**
+         * @param byMass   WRD: heaviest rows first (queries)
+         * @param transpose store {@code d x stride} column-major with zero padding to a multiple of {@link #PAD}
+         *                  (documents), else row-major {@code n x d}
+         */
+        static Rows of(TokenMatrix t, boolean wrd, boolean byMass, boolean transpose) {
+            int rows = t.rows();
+            int d = t.dims();
+            double[] norm = new double[rows];
+            double normSum = 0;
+            int active = 0;
+            for (int r = 0; r < rows; r++) {
+                double s = 0;
+                for (int c = 0; c < d; c++) {
+                    double x = t.get(r, c);
+                    s += x * x;
+                }
+                norm[r] = Math.sqrt(s);
+                normSum += norm[r];
+                if (!wrd || norm[r] > 0) {
+                    active++;
+                }
+            }
+            Integer[] order = new Integer[active];
+            for (int r = 0, k = 0; r < rows; r++) {
+                if (!wrd || norm[r] > 0) {
+                    order[k++] = r;
+                }
+            }
+            if (byMass && wrd) {
+                // heaviest first: the query->doc sum grows fastest, so the bound can stop early
+                Arrays.sort(order, (a, b) -> norm[a] != norm[b] ? Double.compare(norm[b], norm[a]) : Integer.compare(a, b));
+            }
+            int stride = transpose ? (active + PAD - 1) / PAD * PAD : active;
+            float[] v = new float[stride * d];
+            double[] mass = new double[active];
+            double[] sq = new double[active];
+            double keep = 1 - slack(d);
+            for (int k = 0; k < active; k++) {
+                int r = order[k];
+                double inv = wrd ? 1.0 / norm[r] : 1.0;
+                double s = 0;
+                for (int c = 0; c < d; c++) {
+                    double x = t.get(r, c) * inv;
+                    v[transpose ? c * stride + k : k * d + c] = (float) x;
+                    s += x * x;
+                }
+                mass[k] = wrd ? norm[r] / normSum : 1.0 / rows;
+                sq[k] = keep * s;
+            }
+            return new Rows(v, active, stride, mass, sq);
+        }
+    }
+
+    /**
+     * Relative rounding allowance of a float dot product of {@code d} components (inputs rounded to float, sums in
+     * any order, with or without fused multiply-add): {@code |fl(x.y) - x.y| <= slack * |x| |y|}.
+     */
+    static double slack(int d) {
+        return (d + 8) * 0x1p-24;
+    }
+
+    /** The pool of one system in float rows, shared (read-only) by the searches of all threads. */
+    static final class FloatPool {
+        final boolean wrd;
+        final int dims;
+        final Rows[] docs;
+
+        FloatPool(String system, Enc[] pool) {
+            this.wrd = system.equals("wrd");
+            this.dims = pool.length == 0 ? 1 : pool[0].tokens().dims();
+            this.docs = new Rows[pool.length];
+            for (int i = 0; i < pool.length; i++) {
+                docs[i] = Rows.of(pool[i].tokens(), wrd, false, true);
+            }
+        }
+    }
+
     /** Nearest-neighbour search of one system over the pool. */
     static final class Search {
         final String system;
         final Enc[] pool;
+        final FloatPool rows;
         final OtScorer scorer;
+        final Dots dots;
         final java.util.concurrent.atomic.LongAdder exact;
         final java.util.concurrent.atomic.LongAdder pruned;
         final java.util.concurrent.atomic.LongAdder visited;
+        final java.util.concurrent.atomic.LongAdder abandoned;
+        /** Nanoseconds spent in the float RWMD bounds and in exact solves (with their cost matrices). */
+        final java.util.concurrent.atomic.LongAdder boundNanos;
+        final java.util.concurrent.atomic.LongAdder exactNanos;
+        private float[] out = new float[0];
+        private double[] col = new double[0];
 
         /** A search with its own scorer (thread-confined) and counters shared with {@code counters} when given. */
         Search(String system, Enc[] pool, Search counters) {
+            this(system, pool, counters == null ? (system.equals("pooled") ? null : new FloatPool(system, pool)) : counters.rows,
+                counters, DOTS);
+        }
+
+        Search(String system, Enc[] pool, FloatPool rows, Search counters, Dots dots) {
             this.system = system;
             this.pool = pool;
+            this.rows = rows;
+            this.dots = dots;
             this.scorer = system.equals("pooled") ? null : OtScorer.builder(system.equals("wmd") ? Metric.WMD : Metric.WRD).build();
             this.exact = counters == null ? new java.util.concurrent.atomic.LongAdder() : counters.exact;
             this.pruned = counters == null ? new java.util.concurrent.atomic.LongAdder() : counters.pruned;
             this.visited = counters == null ? new java.util.concurrent.atomic.LongAdder() : counters.visited;
+            this.abandoned = counters == null ? new java.util.concurrent.atomic.LongAdder() : counters.abandoned;
+            this.boundNanos = counters == null ? new java.util.concurrent.atomic.LongAdder() : counters.boundNanos;
+            this.exactNanos = counters == null ? new java.util.concurrent.atomic.LongAdder() : counters.exactNanos;
         }
 
         void resetCounters() {
             exact.reset();
             pruned.reset();
             visited.reset();
+            abandoned.reset();
+            boundNanos.reset();
+            exactNanos.reset();
         }
 
-        /** The k nearest candidates (pool indices), nearest first; ties by pool index. */
+        /**
+         * The k nearest candidates (pool indices), nearest first; ties by pool index. Exact: (1) order by WCD and
+         * solve the first k exactly, which bounds the k-th distance from above; (2) walk the WCD order until WCD
+         * exceeds that bound, computing the RWMD bound in float for each document, stopped as soon as its
+         * query-to-document half exceeds the bound; (3) solve the survivors exactly in the order of their bound,
+         * stopping when the bound exceeds the current k-th distance, skipping any whose double-precision
+         * max(WCD, RWMD) does.
+         */
         int[] nearest(Enc q, int[] candidates, int k) {
             if (scorer == null) {
                 double[] d = new double[candidates.length];
@@ -263,34 +568,234 @@ final class KnnEval {
                 return topK(candidates, d, k);
             }
             OtScorer.Prepared pq = scorer.prepareQuery(q.tokens(), null);
-            double[] wcd = new double[candidates.length];
-            Integer[] order = new Integer[candidates.length];
-            for (int i = 0; i < candidates.length; i++) {
+            Rows qr = Rows.of(q.tokens(), rows.wrd, true, false);
+            int nc = candidates.length;
+            double[] wcd = new double[nc];
+            for (int i = 0; i < nc; i++) {
                 wcd[i] = wcd(q, pool[candidates[i]]);
-                order[i] = i;
             }
-            Arrays.sort(order, (a, b) -> a.equals(b) ? 0 : Double.compare(wcd[a], wcd[b]) != 0
-                ? Double.compare(wcd[a], wcd[b]) : Integer.compare(candidates[a], candidates[b]));
+            int[] order = sortedBy(wcd, candidates);
             int[] heapIdx = new int[k];
             double[] heapD = new double[k];
             int size = 0;
-            for (Integer oi : order) {
-                int c = candidates[oi];
-                double kth = size < k ? Double.POSITIVE_INFINITY : heapD[size - 1];
-                if (size == k && wcd[oi] > kth) {
+            long t0 = System.nanoTime();
+            // (1) the first PROBE_FACTOR * k by WCD: full RWMD bounds, which also give each query row's mean term
+            int probe = Math.min(nc, PROBE_FACTOR * k);
+            double[] rowTerms = new double[qr.n()];
+            int[] surv = new int[nc];
+            double[] survBound = new double[nc];
+            for (int p = 0; p < probe; p++) {
+                int oi = order[p];
+                visited.increment();
+                surv[p] = candidates[oi];
+                survBound[p] = Math.max(wcd[oi], rwmdBound(qr, candidates[oi], Double.POSITIVE_INFINITY, rowTerms));
+            }
+            long t1 = System.nanoTime();
+            size = solveInBoundOrder(pq, surv, survBound, probe, heapIdx, heapD, size, k);
+            long t2 = System.nanoTime();
+            // (2) the rest while WCD stays below the k-th distance so far: RWMD bounds with the query rows in the
+            // order of their mean term, largest first, so the query-to-document half passes the limit early
+            qr = qr.permute(sortedBy(negate(rowTerms), identity(qr.n())));
+            double limit = size < k ? Double.POSITIVE_INFINITY : heapD[k - 1];
+            int ns = 0;
+            for (int p = probe; p < nc; p++) {
+                int oi = order[p];
+                if (wcd[oi] > limit) {
                     break; // sorted by WCD: no later candidate can enter
                 }
                 visited.increment();
-                OtScorer.Problem p = scorer.buildProblem(pq, pool[c].tokens(), null);
-                if (size == k && Math.max(p.wcd(), p.rwmd()) > kth) {
+                double lb = Math.max(wcd[oi], rwmdBound(qr, candidates[oi], limit));
+                if (lb > limit) {
                     pruned.increment();
                     continue;
                 }
-                double d = scorer.solve(p, 0).distance();
-                exact.increment();
-                size = insert(heapIdx, heapD, size, k, c, d);
+                surv[ns] = candidates[oi];
+                survBound[ns++] = lb;
             }
+            long t3 = System.nanoTime();
+            // (3) the survivors exactly, in the order of their bound
+            size = solveInBoundOrder(pq, surv, survBound, ns, heapIdx, heapD, size, k);
+            exactNanos.add(t2 - t1 + System.nanoTime() - t3);
+            boundNanos.add(t1 - t0 + t3 - t2);
             return Arrays.copyOf(heapIdx, size);
+        }
+
+        /**
+         * Solves {@code ids[0..n)} exactly in the order of {@code bound} (ties by pool index) into the heap, stopping
+         * once the bound exceeds the k-th distance and skipping those whose double-precision max(WCD, RWMD) or ICT
+         * bound does; returns the heap size.
+         */
+        private int solveInBoundOrder(OtScorer.Prepared pq, int[] ids, double[] bound, int n, int[] heapIdx, double[] heapD,
+                                      int size, int k) {
+            int[] so = sortedBy(Arrays.copyOf(bound, n), Arrays.copyOf(ids, n));
+            for (int t = 0; t < n; t++) {
+                int c = ids[so[t]];
+                double kth = size < k ? Double.POSITIVE_INFINITY : heapD[k - 1];
+                if (bound[so[t]] > kth) {
+                    pruned.add(n - t);
+                    break;
+                }
+                OtScorer.Problem pr = scorer.buildProblem(pq, pool[c].tokens(), null);
+                if (Math.max(pr.wcd(), pr.rwmd()) > kth || ict(pr, kth) - 1e-9 > kth) {
+                    pruned.increment();
+                    continue;
+                }
+                exact.increment();
+                size = insert(heapIdx, heapD, size, k, c, scorer.solve(pr, 0).distance());
+            }
+            return size;
+        }
+
+        /**
+         * A lower bound of the distance between the query rows and pool document {@code doc}: max of the two RWMD
+         * halves, from float dot products with every cost lowered by the rounding allowance {@link #slack}. The
+         * query-to-document half is summed over query rows in blocks; once it exceeds {@code limit} the partial sum
+         * (itself a lower bound) is returned.
+         */
+        double rwmdBound(Rows q, int doc, double limit) {
+            return rwmdBound(q, doc, limit, null);
+        }
+
+        /** As {@link #rwmdBound(Rows, int, double)}, adding each query row's term {@code a_i min_j c_ij} to {@code rowTerms}. */
+        double rwmdBound(Rows q, int doc, double limit, double[] rowTerms) {
+            Rows y = rows.docs[doc];
+            int n = q.n();
+            int m = y.n();
+            int d = rows.dims;
+            int block = 8;
+            int stride = y.stride();
+            out = ArraysUtil.grow(out, block * stride);
+            col = ArraysUtil.grow(col, m);
+            boolean wrd = rows.wrd;
+            double slack = slack(d);
+            Arrays.fill(col, 0, m, wrd ? Double.NEGATIVE_INFINITY : Double.POSITIVE_INFINITY);
+            double rq = 0;
+            for (int i0 = 0; i0 < n; i0 += block) {
+                int i1 = Math.min(n, i0 + block);
+                dots.dots(q.v(), i0, i1, y.v(), stride, d, out);
+                for (int i = i0; i < i1; i++) {
+                    int o = (i - i0) * stride;
+                    if (wrd) {
+                        // cost 1 - cos >= 1 - fl(u.v) - slack (unit rows)
+                        double best = Double.NEGATIVE_INFINITY;
+                        for (int j = 0; j < m; j++) {
+                            double s = out[o + j];
+                            best = s > best ? s : best;
+                            col[j] = s > col[j] ? s : col[j];
+                        }
+                        double term = q.mass()[i] * clampCost(1 - best - slack);
+                        rq += term;
+                        if (rowTerms != null) {
+                            rowTerms[i] += term;
+                        }
+                    } else {
+                        // |x - y|^2 >= (1 - slack)(|x|^2 + |y|^2) - 2 fl(x.y)
+                        double best = Double.POSITIVE_INFINITY;
+                        double nx = q.sqNorm()[i];
+                        double[] ny = y.sqNorm();
+                        for (int j = 0; j < m; j++) {
+                            double s2 = 2.0 * out[o + j];
+                            double r = ny[j] - s2;
+                            best = r < best ? r : best;
+                            double cv = nx - s2;
+                            col[j] = cv < col[j] ? cv : col[j];
+                        }
+                        double term = q.mass()[i] * Math.sqrt(Math.max(0, nx + best));
+                        rq += term;
+                        if (rowTerms != null) {
+                            rowTerms[i] += term;
+                        }
+                    }
+                }
+                if (rq > limit) {
+                    abandoned.increment();
+                    return rq;
+                }
+            }
+            double rd = 0;
+            for (int j = 0; j < m; j++) {
+                rd += y.mass()[j] * (wrd ? clampCost(1 - col[j] - slack) : Math.sqrt(Math.max(0, col[j] + y.sqNorm()[j])));
+            }
+            return Math.max(rq, rd);
+        }
+
+        private boolean[] used = new boolean[0];
+        private double[] sorted = new double[0];
+        private int[] sortedIdx = new int[0];
+
+        /**
+         * Atasu and Mittelholzer's (2019) ICT bound from the problem's double cost matrix: each row's mass goes to its
+         * cheapest columns, at most {@code b_j} to column {@code j} (the column sums are otherwise free), and the same
+         * with rows and columns swapped; the larger of the two. Every transport plan satisfies {@code x_ij <= b_j}, so
+         * it is a lower bound of the exact distance that is at least the RWMD. Stops once it passes {@code limit}.
+         */
+        double ict(OtScorer.Problem pr, double limit) {
+            int n = pr.n();
+            int m = pr.m();
+            double q = ictSide(pr.cost(), n, m, m, 1, pr.queryMasses(), pr.docMasses(), limit);
+            if (q > limit) {
+                return q;
+            }
+            return Math.max(q, ictSide(pr.cost(), m, n, 1, m, pr.docMasses(), pr.queryMasses(), limit));
+        }
+
+        /** ICT of the rows of a matrix read as {@code cost[r * rs + c * cs]}: row masses a, column capacities b. */
+        private double ictSide(double[] cost, int rows, int cols, int rs, int cs, double[] a, double[] b, double limit) {
+            used = cols > used.length ? new boolean[cols] : used;
+            double total = 0;
+            for (int r = 0; r < rows; r++) {
+                double rem = a[r];
+                int base = r * rs;
+                int picked = 0;
+                while (rem > 0 && picked < Math.min(cols, 8)) {
+                    int best = -1;
+                    double bc = Double.POSITIVE_INFINITY;
+                    for (int c = 0; c < cols; c++) {
+                        double v = cost[base + c * cs];
+                        if (!used[c] && (v < bc || best < 0)) {
+                            bc = v;
+                            best = c;
+                        }
+                    }
+                    used[best] = true;
+                    picked++;
+                    double f = Math.min(rem, b[best]);
+                    total += f * bc;
+                    rem -= f;
+                }
+                if (rem > 0) {
+                    // more than 8 columns needed: finish on a full sort of the row
+                    sorted = ArraysUtil.grow(sorted, cols);
+                    sortedIdx = sortedIdx.length >= cols ? sortedIdx : new int[Math.max(cols, 2 * sortedIdx.length)];
+                    int u = 0;
+                    for (int c = 0; c < cols; c++) {
+                        if (!used[c]) {
+                            sortedIdx[u++] = c;
+                        }
+                    }
+                    Integer[] o = new Integer[u];
+                    for (int t = 0; t < u; t++) {
+                        o[t] = sortedIdx[t];
+                    }
+                    Arrays.sort(o, (x, y) -> Double.compare(cost[base + x * cs], cost[base + y * cs]));
+                    for (int t = 0; t < u && rem > 0; t++) {
+                        double f = Math.min(rem, b[o[t]]);
+                        total += f * cost[base + o[t] * cs];
+                        rem -= f;
+                    }
+                }
+                for (int c = 0; c < cols; c++) {
+                    used[c] = false;
+                }
+                if (total > limit) {
+                    return total;
+                }
+            }
+            return total;
+        }
+
+        private static double clampCost(double c) {
+            return c < 0 ? 0 : (c > 2 ? 2 : c);
         }
 
         /** Every candidate solved exactly. */
@@ -330,6 +835,47 @@ final class KnnEval {
             // WMD: Euclidean distance of the mean vectors; WRD: 0.5 |u - v|^2 of the mass-weighted unit centroids
             // (Jensen), as the scoring module's bound; a little slack keeps the early stop safe from rounding.
             return (system.equals("wmd") ? Math.sqrt(s) : 0.5 * s) - 1e-9;
+        }
+    }
+
+    private static double[] negate(double[] a) {
+        double[] r = new double[a.length];
+        for (int i = 0; i < a.length; i++) {
+            r[i] = -a[i];
+        }
+        return r;
+    }
+
+    private static int[] identity(int n) {
+        int[] r = new int[n];
+        for (int i = 0; i < n; i++) {
+            r[i] = i;
+        }
+        return r;
+    }
+
+    /** Positions 0..n-1 sorted by {@code key}, ties by {@code id}. */
+    private static int[] sortedBy(double[] key, int[] id) {
+        Integer[] o = new Integer[key.length];
+        for (int i = 0; i < o.length; i++) {
+            o[i] = i;
+        }
+        Arrays.sort(o, (a, b) -> key[a] != key[b] ? Double.compare(key[a], key[b]) : Integer.compare(id[a], id[b]));
+        int[] r = new int[o.length];
+        for (int i = 0; i < r.length; i++) {
+            r[i] = o[i];
+        }
+        return r;
+    }
+
+    /** Grows a buffer (contents not kept). */
+    private static final class ArraysUtil {
+        static float[] grow(float[] a, int n) {
+            return a.length >= n ? a : new float[Math.max(n, a.length * 2)];
+        }
+
+        static double[] grow(double[] a, int n) {
+            return a.length >= n ? a : new double[Math.max(n, a.length * 2)];
         }
     }
 
