@@ -178,11 +178,12 @@ class KnnEvalTests {
     }
 
     @Test
-    void testIct_whenRandomProblems_thenBetweenRwmdAndExact() {
+    void testIctAndDual_whenRandomProblems_thenBetweenRwmdAndExact() {
         Random rnd = new Random(23);
         int dims = 6;
         KnnEval.Enc[] pool = randomPool(rnd, 60, dims);
         int tighter = 0;
+        int dualTighter = 0;
         for (String system : new String[] {"wmd", "wrd"}) {
             OtScorer sc = OtScorer.builder(system.equals("wmd") ? Metric.WMD : Metric.WRD).build();
             KnnEval.Search s = new KnnEval.Search(system, pool, null);
@@ -194,9 +195,15 @@ class KnnEvalTests {
                 assertTrue(ict >= rwmd - 1e-12, system + " doc " + i + ": ICT " + ict + " below RWMD " + rwmd);
                 assertTrue(ict <= exact + 1e-9, system + " doc " + i + ": ICT " + ict + " above the distance " + exact);
                 tighter += ict > rwmd + 1e-9 ? 1 : 0;
+                double dual = s.dualBound(p, Double.POSITIVE_INFINITY);
+                assertTrue(dual >= rwmd - 1e-12, system + " doc " + i + ": dual " + dual + " below RWMD " + rwmd);
+                assertTrue(dual <= exact + 1e-9, system + " doc " + i + ": dual " + dual + " above the distance " + exact);
+                assertTrue(ict >= dual - 1e-12, system + " doc " + i + ": ict() must include the dual bound");
+                dualTighter += dual > rwmd + 1e-9 ? 1 : 0;
             }
         }
         assertNotEquals(0, tighter, "ICT never tighter than RWMD");
+        assertNotEquals(0, dualTighter, "the c-transform bound never tighter than RWMD");
     }
 
     @Test
