@@ -24,6 +24,7 @@ public final class EvalCli {
         "  --only A,B       only the datasets with these names",
         "  --variants       sts, retrieval: also the issue-9 variants (hybrids with pooled, idf, centered; see Variants)",
         "  --url URL        retrieval: use this running node (with the plugin) instead of starting one",
+        "  --systems A,B    retrieval: only these systems (bm25, the baseline of every interval, always runs)",
         "  --scores DIR     sts: also write every pair's similarity per system to DIR/<dataset>.tsv",
         "  -Dmover.models.dir=DIR  models directory (default encoder/target/models)");
 
@@ -40,9 +41,10 @@ public final class EvalCli {
      * @param url       retrieval: URL of a running node with the plugin, or null to start one
      * @param variants  sts: also compute the hybrid and idf-weighted systems
      * @param scores    sts: directory for per-pair similarity files, or null
+     * @param systems   retrieval: systems to run (empty = all)
      */
     record Options(String task, Path data, int limit, Path json, int threads, int bootstrap, Set<String> only, String url,
-                   boolean variants, Path scores) {}
+                   boolean variants, Path scores, Set<String> systems) {}
 
     /** The metric whose notes the printed table shows, per task (the JSON keeps every note). */
     private static final java.util.Map<String, String> NOTE_METRIC = java.util.Map.of(
@@ -113,6 +115,7 @@ public final class EvalCli {
         String url = null;
         boolean variants = false;
         Path scores = null;
+        Set<String> systems = new LinkedHashSet<>();
         for (int i = 1; i < args.length; i++) {
             String a = args[i];
             if (a.equals("--variants")) {
@@ -142,6 +145,9 @@ public final class EvalCli {
                 case "--only":
                     only.addAll(Arrays.asList(v.split(",")));
                     break;
+                case "--systems":
+                    systems.addAll(Arrays.asList(v.split(",")));
+                    break;
                 case "--scores":
                     scores = Path.of(v);
                     break;
@@ -158,7 +164,7 @@ public final class EvalCli {
         if (!Files.isDirectory(data)) {
             throw new IllegalArgumentException("[eval] --data [" + data + "] is not a directory");
         }
-        return new Options(task, data, limit, json, threads, bootstrap, only, url, variants, scores);
+        return new Options(task, data, limit, json, threads, bootstrap, only, url, variants, scores, systems);
     }
 
     private static int parseInt(String name, String v, int min) {

@@ -276,8 +276,16 @@ public final class RetrievalEval {
         }
         systems.add("knn-pooled");
         systems.add("knn-pooled+wrd");
-        if (opt.variants()) {
+        if (opt.variants() || !opt.systems().isEmpty()) {
             systems.addAll(VARIANTS);
+        }
+        if (!opt.systems().isEmpty()) {
+            for (String s : opt.systems()) {
+                if (!systems.contains(s)) {
+                    throw new IllegalArgumentException("[eval retrieval] unknown system [" + s + "], known: " + systems);
+                }
+            }
+            systems.removeIf(s -> !s.equals("bm25") && !opt.systems().contains(s));
         }
         int n = queries.size();
         Map<String, double[][]> perQuery = new LinkedHashMap<>(); // system -> {ndcg, recall, mrr, latency}

@@ -101,4 +101,36 @@ class VariantsTests {
             TokenMatrix.of(new float[] {3, 4, 0, 2}, 2, 2), df, 20);
         assertArrayEquals(new double[] {5, 2}, all, 1e-12);
     }
+
+    @Test
+    void testCentered_whenTwoMatrices_thenMeanOfAllRowsSubtracted() {
+        TokenMatrix a = TokenMatrix.of(new float[] {1, 2, 3, 4}, 2, 2);
+        TokenMatrix b = TokenMatrix.of(new float[] {5, 0}, 1, 2);
+        // rows (1,2), (3,4), (5,0): mean (3, 2)
+        double[] mean = Variants.meanVector(new TokenMatrix[] {a, null}, new TokenMatrix[] {b});
+        assertArrayEquals(new double[] {3, 2}, mean, 1e-12);
+        TokenMatrix c = Variants.centered(a, mean);
+        assertEquals(-2, c.get(0, 0), 1e-6);
+        assertEquals(0, c.get(0, 1), 1e-6);
+        assertEquals(0, c.get(1, 0), 1e-6);
+        assertEquals(2, c.get(1, 1), 1e-6);
+    }
+
+    @Test
+    void testPartialWrd_whenEqualLengths_thenPlainWrdAndWhenShorterQuery_thenNotBelowIt() {
+        Variants.PartialWrd p = new Variants.PartialWrd();
+        OtScorer wrd = OtScorer.builder(Metric.WRD).build();
+        TokenMatrix x = TokenMatrix.of(new float[] {1, 0, 0, 1}, 2, 2);
+        TokenMatrix y = TokenMatrix.of(new float[] {1, 1, 1, 0}, 2, 2);
+        double plain = 1 - wrd.score(wrd.prepareQuery(x, null), y, null, 0).distance();
+        assertEquals(plain, p.similarity(x, y), 1e-12);
+        // one query token (1,0) against three document tokens: fraction 1/3, each document token may take all of it,
+        // so it moves wholly onto the identical token (1,0): distance 0, similarity 1, whichever side comes first
+        TokenMatrix q = TokenMatrix.of(new float[] {1, 0}, 1, 2);
+        TokenMatrix d = TokenMatrix.of(new float[] {1, 0, 0, 1, 0, 3}, 3, 2);
+        assertEquals(1.0, p.similarity(q, d), 1e-12);
+        assertEquals(1.0, p.similarity(d, q), 1e-12);
+        double balanced = 1 - wrd.score(wrd.prepareQuery(q, null), d, null, 0).distance();
+        assertTrue(balanced < 0.5, "balanced WRD must spread the mass: " + balanced);
+    }
 }
