@@ -131,20 +131,6 @@ final class SimilarityScorer {
         return similarityOf(lb);
     }
 
-    /**
-     * A tighter upper bound of the similarity of the problem {@link #buildAndBound} built, worth computing only when
-     * that bound failed to prune (it costs a small fraction of a solve): for exact full EMD, from the iterative
-     * constrained transfers bound ({@link OtScorer#ictQueryToDoc}, less a {@code 1e-12 x cost_max} allowance for
-     * rounding); +inf (no refinement) for Sinkhorn and partial transport.
-     */
-    double refinedBound() {
-        if (partial != null || options.solver() != RescoreOptions.Solver.EMD || built == null) {
-            return Double.POSITIVE_INFINITY;
-        }
-        double ict = scorer.ictQueryToDoc(built) - 1e-12 * built.costMax();
-        return similarityOf(Math.max(ict, Math.max(built.rwmd(), built.wcd())));
-    }
-
     Result solveBuilt(int alignments, int[] starts, int[] ends) {
         if (partial != null) {
             Result r = solvePartial(built, alignments, starts, ends);

@@ -52,8 +52,6 @@ public final class OtScorer {
     private int[] docIndex = new int[0];
     private double[] docCentroid = new double[0];
     private double[] cost = new double[0];
-    private int[] ictTaken = new int[0];
-    private int ictStamp;
     private double[] colMin = new double[0];
     private double[] sims = new double[0];
     private double[] queryUnit = new double[0];
@@ -849,56 +847,6 @@ public final class OtScorer {
      */
     public double lowerBound(Prepared q, TokenMatrix doc) {
         return lowerBound(q, doc, null);
-    }
-
-    /**
-     * A lower bound of the exact (EMD) distance of a problem built by {@link #buildProblem}, at least as tight as
-     * {@code rwmdQueryToDoc}: the iterative constrained transfers bound (Atasu et al., ICML 2017) in the query-to-doc
-     * direction. Each query token ships its mass greedily to its cheapest document tokens, but never more than a
-     * document token's own mass to any one of them; any transport plan obeys those constraints (its column sums are
-     * the document masses), so this relaxation's optimum is at most the EMD. Where a query token weighs more than its
-     * nearest document token (20 query against 127 document tokens: 1/20 against 1/127 under uniform masses), RWMD
-     * lets it send everything to that one token, this bound does not. Costs O(n m k) with k the number of document
-     * tokens a query token needs (about m / n); use it when RWMD and WCD fail to prune, before paying for a solve.
-     * Valid for the EMD solver only: a Sinkhorn plan meets the document masses only within its tolerance.
-     */
-    public double ictQueryToDoc(Problem p) {
-        int n = p.n;
-        int m = p.m;
-        double[] c = p.cost;
-        double[] b = p.b;
-        ictTaken = ArraysUtil.grow(ictTaken, m);
-        double total = 0;
-        for (int i = 0; i < n; i++) {
-            int stamp = ++ictStamp;
-            if (stamp == Integer.MAX_VALUE) {
-                java.util.Arrays.fill(ictTaken, 0);
-                ictStamp = stamp = 1;
-            }
-            double remaining = p.a[i];
-            double row = 0;
-            int o = i * m;
-            for (int step = 0; step < m && remaining > 0; step++) {
-                int best = -1;
-                double bestCost = Double.POSITIVE_INFINITY;
-                for (int j = 0; j < m; j++) {
-                    double v = c[o + j];
-                    if (v < bestCost && ictTaken[j] != stamp) {
-                        bestCost = v;
-                        best = j;
-                    }
-                }
-                if (best < 0) {
-                    break;
-                }
-                ictTaken[best] = stamp;
-                double t = Math.min(remaining, b[best]);
-                row += t * bestCost;
-                remaining -= t;
-            }
-            total += row;
-        }
-        return total;
     }
 
     /** {@link #lowerBound(Prepared, TokenMatrix)} with explicit document weights. */
