@@ -124,13 +124,16 @@ class VariantsTests {
         TokenMatrix y = TokenMatrix.of(new float[] {1, 1, 1, 0}, 2, 2);
         double plain = 1 - wrd.score(wrd.prepareQuery(x, null), y, null, 0).distance();
         assertEquals(plain, p.similarity(x, y), 1e-12);
-        // one query token (1,0) against three document tokens: fraction 1/3, each document token may take all of it,
-        // so it moves wholly onto the identical token (1,0): distance 0, similarity 1, whichever side comes first
+        // one query token (1,0) against three unit document tokens (masses 1/3 each): fraction 1/3 caps each at 1, so
+        // the query moves wholly onto the identical token (1,0): distance 0, similarity 1, whichever side comes first
         TokenMatrix q = TokenMatrix.of(new float[] {1, 0}, 1, 2);
-        TokenMatrix d = TokenMatrix.of(new float[] {1, 0, 0, 1, 0, 3}, 3, 2);
+        TokenMatrix d = TokenMatrix.of(new float[] {1, 0, 0, 1, 0, 1}, 3, 2);
         assertEquals(1.0, p.similarity(q, d), 1e-12);
         assertEquals(1.0, p.similarity(d, q), 1e-12);
         double balanced = 1 - wrd.score(wrd.prepareQuery(q, null), d, null, 0).distance();
-        assertTrue(balanced < 0.5, "balanced WRD must spread the mass: " + balanced);
+        // balanced: 1/3 at cost 0, 2/3 at cost 1 (orthogonal)
+        assertEquals(1.0 / 3, balanced, 1e-12);
+        // norm masses (1, 1, 3)/5 cap (1,0) at 0.6: 0.4 of the query goes at cost 1, similarity 0.6
+        assertEquals(0.6, p.similarity(q, TokenMatrix.of(new float[] {1, 0, 0, 1, 0, 3}, 3, 2)), 1e-12);
     }
 }
