@@ -85,6 +85,7 @@ public final class RescoreBench {
         "  --simd            Panama cost kernels in the node (JVM option --add-modules=jdk.incubator.vector) and in the",
         "                    in-process Java loop (default: scalar in both, as a JDK 17 node without that option runs;",
         "                    see 'cost kernels [...]' in the node log)",
+        "  --only P1,P2      only these pairs (wrd-emd, wmd-emd, wrd-sinkhorn, wmd-sinkhorn, maxsim), e.g. to profile one",
         "  --node-jvm-option OPT  one more JVM option for the started node (repeatable), e.g.",
         "                    -XX:StartFlightRecording=filename=/tmp/node.jfr,settings=profile",
         "  -Dmover.models.dir=DIR  models directory (default encoder/target/models)");
@@ -110,7 +111,7 @@ public final class RescoreBench {
 
     /** Options. */
     record Options(Path data, int queries, int warmup, int docs, int tokens, int window, int size, int repeats, Path json,
-                   String url, boolean pot, boolean simd, List<String> nodeJvmOptions) {}
+                   String url, boolean pot, boolean simd, List<String> nodeJvmOptions, List<String> only) {}
 
     private final Options opt;
     private final Figures figures;
@@ -167,6 +168,7 @@ public final class RescoreBench {
         boolean pot = true;
         boolean simd = false;
         List<String> nodeJvm = new ArrayList<>();
+        List<String> only = List.of();
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             switch (a) {
@@ -176,7 +178,7 @@ public final class RescoreBench {
                 case "--no-pot" -> pot = false;
                 case "--simd" -> simd = true;
                 case "--data", "--queries", "--warmup", "--docs", "--tokens", "--window", "--size", "--repeats", "--json", "--url",
-                     "--node-jvm-option" -> {
+                     "--node-jvm-option", "--only" -> {
                     if (i + 1 >= args.length) {
                         throw new IllegalArgumentException("[" + a + "] needs a value");
                     }
@@ -192,6 +194,15 @@ public final class RescoreBench {
                         case "--repeats" -> repeats = positive(a, v);
                         case "--json" -> json = Path.of(v);
                         case "--node-jvm-option" -> nodeJvm.add(v);
+                        case "--only" -> {
+                            only = List.of(v.split(","));
+                            List<String> known = configs().stream().map(Config::pair).distinct().toList();
+                            for (String o : only) {
+                                if (!known.contains(o)) {
+                                    throw new IllegalArgumentException("[--only] unknown pair [" + o + "], known " + known);
+                                }
+                            }
+                        }
                         default -> url = v;
                     }
                 }
@@ -201,7 +212,7 @@ public final class RescoreBench {
         if (size > window) {
             throw new IllegalArgumentException("[--size] [" + size + "] must not exceed [--window] [" + window + "]");
         }
-        return new Options(data, queries, warmup, docs, tokens, window, size, repeats, json, url, pot, simd, List.copyOf(nodeJvm));
+        return new Options(data, queries, warmup, docs, tokens, window, size, repeats, json, url, pot, simd, List.copyOf(nodeJvm), only);
     }
 
     private static int positive(String name, String v) {
@@ -222,6 +233,11 @@ public final class RescoreBench {
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("[" + name + "] must be an integer but was [" + v + "]");
         }
+    }
+
+    /** The configurations this run measures: all, or those of {@code --only}. */
+    private List<Config> selected() {
+        return configs().stream().filter(c -> opt.only().isEmpty() || opt.only().contains(c.pair())).toList();
     }
 
     static List<Config> configs() {
@@ -388,7 +404,7 @@ public final class RescoreBench {
     }
 
     private NodeResults measureNode(String index, String dataset, List<Query> queries) throws Exception {
-        List<Config> configs = configs();
+        List<Config> configs = selected();
         List<String> systems = new ArrayList<>(List.of("bm25"));
         configs.forEach(c -> systems.add(c.system()));
         int measured = (int) queries.stream().filter(q -> !q.warmup()).count();
@@ -565,7 +581,7 @@ public final class RescoreBench {
         InProcess out = new InProcess();
         out.queryTokens = qEnc.stream().mapToInt(EncodedText::tokens).average().orElse(Double.NaN);
         out.docTokens = docTokens.values().stream().mapToInt(Integer::intValue).average().orElse(Double.NaN);
-        List<Config> pairs = configs().stream().filter(c -> !c.prune()).toList();
+        List<Config> pairs = selected().stream().filter(c -> !c.prune()).toList();
         int measured = (int) queries.stream().filter(q -> !q.warmup()).count();
         for (Config c : pairs) {
             OtScorer scorer = scorer(c);
@@ -698,7 +714,7 @@ public final class RescoreBench {
                 }
             }
             ArrayNode cfgs = manifest.putArray("configs");
-            for (Config c : configs()) {
+            for (Config c : selected()) {
                 if (c.prune() || c.metric().equals("maxsim")) {
                     continue;
                 }
@@ -802,7 +818,7 @@ public final class RescoreBench {
         figures.add(TASK, dataset, "pairs", "doc_tokens_mean", java.docTokens, n, "tokens per distinct window hit");
         int totalMismatch = 0;
         StringBuilder summary = new StringBuilder();
-        for (Config c : configs()) {
+        for (Config c : selected()) {
             String s = c.system();
             double[] wall = node.wall.get(s);
             double[] rescoreMs = new double[n];
