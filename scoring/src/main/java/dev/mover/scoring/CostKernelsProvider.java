@@ -68,6 +68,35 @@ final class CostKernelsProvider {
                 return false;
             }
         }
-        return true;
+        // float rows widen exactly: the same bits as the double kernels on the widened copy
+        float[] yf = new float[y.length];
+        double[] yw = new double[y.length];
+        for (int t = 0; t < y.length; t++) {
+            yf[t] = (float) y[t];
+            yw[t] = yf[t];
+        }
+        k.euclidean(x, n, yf, m, d, a);
+        k.euclidean(x, n, yw, m, d, b);
+        if (!java.util.Arrays.equals(a, b)) {
+            return false;
+        }
+        k.dot(x, n, yf, m, d, a);
+        k.dot(x, n, yw, m, d, b);
+        if (!java.util.Arrays.equals(a, b)) {
+            return false;
+        }
+        if (k.sumSquares(yf, d, d, null) != k.sumSquares(yw, d, d, null)
+            || !(Math.abs(k.sumSquares(yw, d, d, null) - ScalarCostKernels.INSTANCE.sumSquares(yw, d, d, null)) <= 1e-12)) {
+            return false;
+        }
+        byte[] codes = new byte[2 * d + 3];
+        for (int t = 0; t < codes.length; t++) {
+            codes[t] = (byte) (t * 37 % 255 - 127);
+        }
+        float[] qa = new float[2 * d];
+        float[] qb = new float[2 * d];
+        boolean okA = k.dequantizeInt8(codes, 3, 2 * d, 0.37f, qa, 0);
+        boolean okB = ScalarCostKernels.INSTANCE.dequantizeInt8(codes, 3, 2 * d, 0.37f, qb, 0);
+        return okA && okB && java.util.Arrays.equals(qa, qb);
     }
 }

@@ -15,9 +15,11 @@ import java.util.Locale;
  * {@link Prepared} query is immutable and may be shared by scorers of the same configuration on several threads.
  *
  * <p>Precision: masses, costs, bounds and solvers are all computed in double precision from the stored components
- * (float or double). The Euclidean cost is computed from differences and the cosine cost from normalised dot
- * products, never through {@code |a|^2 + |b|^2 - 2ab}. This is the path the golden checks use; the cost matrix uses
- * the Panama Vector API when available (see {@code CostKernelsProvider}), with identical formulas.
+ * (float or double). The Euclidean cost is computed from differences and the cosine cost from dot products of the
+ * unit query row with the stored document row divided by the document norm, never through {@code |a|^2 + |b|^2 - 2ab}.
+ * Float rows are widened to double inside the kernels (exactly), never copied. This is the path the golden checks
+ * use; the cost matrix uses the Panama Vector API when available (see {@code CostKernelsProvider}), with identical
+ * formulas.
  *
  * <p>Undefined distances are rejected with an {@link IllegalArgumentException} that names the problem: empty
  * sequences, WRD sides whose vectors all have norm zero, mismatched dimensions, negative, non-finite or all-zero
