@@ -85,6 +85,8 @@ public final class RescoreBench {
         "  --simd            Panama cost kernels in the node (JVM option --add-modules=jdk.incubator.vector) and in the",
         "                    in-process Java loop (default: scalar in both, as a JDK 17 node without that option runs;",
         "                    see 'cost kernels [...]' in the node log)",
+        "  --node-repeats R  node searches: each system R times per query (in shuffled rounds), latency = median of R",
+        "                    (default 1: single shots; the in-process and POT loops always take the median of --repeats)",
         "  --only P1,P2      only these pairs (wrd-emd, wmd-emd, wrd-sinkhorn, wmd-sinkhorn, maxsim), e.g. to profile one",
         "  --node-jvm-option OPT  one more JVM option for the started node (repeatable), e.g.",
         "                    -XX:StartFlightRecording=filename=/tmp/node.jfr,settings=profile",
@@ -111,7 +113,7 @@ public final class RescoreBench {
 
     /** Options. */
     record Options(Path data, int queries, int warmup, int docs, int tokens, int window, int size, int repeats, Path json,
-                   String url, boolean pot, boolean simd, List<String> nodeJvmOptions, List<String> only) {}
+                   String url, boolean pot, boolean simd, List<String> nodeJvmOptions, List<String> only, int nodeRepeats) {}
 
     private final Options opt;
     private final Figures figures;
@@ -169,6 +171,7 @@ public final class RescoreBench {
         boolean simd = false;
         List<String> nodeJvm = new ArrayList<>();
         List<String> only = List.of();
+        int nodeRepeats = 1;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             switch (a) {
@@ -178,7 +181,7 @@ public final class RescoreBench {
                 case "--no-pot" -> pot = false;
                 case "--simd" -> simd = true;
                 case "--data", "--queries", "--warmup", "--docs", "--tokens", "--window", "--size", "--repeats", "--json", "--url",
-                     "--node-jvm-option", "--only" -> {
+                     "--node-jvm-option", "--only", "--node-repeats" -> {
                     if (i + 1 >= args.length) {
                         throw new IllegalArgumentException("[" + a + "] needs a value");
                     }
@@ -194,6 +197,7 @@ public final class RescoreBench {
                         case "--repeats" -> repeats = positive(a, v);
                         case "--json" -> json = Path.of(v);
                         case "--node-jvm-option" -> nodeJvm.add(v);
+                        case "--node-repeats" -> nodeRepeats = positive(a, v);
                         case "--only" -> {
                             only = List.of(v.split(","));
                             List<String> known = configs().stream().map(Config::pair).distinct().toList();
@@ -212,7 +216,7 @@ public final class RescoreBench {
         if (size > window) {
             throw new IllegalArgumentException("[--size] [" + size + "] must not exceed [--window] [" + window + "]");
         }
-        return new Options(data, queries, warmup, docs, tokens, window, size, repeats, json, url, pot, simd, List.copyOf(nodeJvm), only);
+        return new Options(data, queries, warmup, docs, tokens, window, size, repeats, json, url, pot, simd, List.copyOf(nodeJvm), only, nodeRepeats);
     }
 
     private static int positive(String name, String v) {
@@ -427,35 +431,52 @@ public final class RescoreBench {
             long c0 = System.nanoTime();
             search(index, q.text(), new Config("maxsim", "emd", false));
             double coldMs = (System.nanoTime() - c0) / 1e6;
-            List<String> order = new ArrayList<>(systems);
-            Collections.shuffle(order, rnd); // no system always runs first or right after another
-            for (String s : order) {
-                Config c = s.equals("bm25") ? null : configs.get(systems.indexOf(s) - 1);
-                Map<String, Long> before = c == null || q.warmup() ? null : stats();
-                long s0 = System.nanoTime();
-                JsonNode r = search(index, q.text(), c);
-                double ms = (System.nanoTime() - s0) / 1e6;
-                if (q.warmup()) {
-                    continue;
+            Map<String, double[]> wallRuns = new HashMap<>();
+            Map<String, double[]> tookRuns = new HashMap<>();
+            Map<String, JsonNode> last = new HashMap<>();
+            int reps = opt.nodeRepeats();
+            for (int rep = 0; rep < reps; rep++) {
+                List<String> order = new ArrayList<>(systems);
+                Collections.shuffle(order, rnd); // no system always runs first or right after another
+                for (String s : order) {
+                    Config c = s.equals("bm25") ? null : configs.get(systems.indexOf(s) - 1);
+                    Map<String, Long> before = c == null || q.warmup() ? null : stats();
+                    long s0 = System.nanoTime();
+                    JsonNode r = search(index, q.text(), c);
+                    double ms = (System.nanoTime() - s0) / 1e6;
+                    if (q.warmup()) {
+                        continue;
+                    }
+                    if (before != null) {
+                        Map<String, Long> after = stats();
+                        long[] sv = res.solves.get(s);
+                        sv[0] += after.get("exact_solves") - before.get("exact_solves");
+                        sv[1] += after.get("solves_skipped_by_pruning") - before.get("solves_skipped_by_pruning");
+                        sv[2] += after.get("hits_rescored") - before.get("hits_rescored");
+                        sv[3] += after.get("queries_encoded") - before.get("queries_encoded");
+                    }
+                    wallRuns.computeIfAbsent(s, k -> new double[reps])[rep] = ms;
+                    tookRuns.computeIfAbsent(s, k -> new double[reps])[rep] = r.path("took").asDouble();
+                    last.put(s, r);
                 }
-                if (before != null) {
-                    Map<String, Long> after = stats();
-                    long[] sv = res.solves.get(s);
-                    sv[0] += after.get("exact_solves") - before.get("exact_solves");
-                    sv[1] += after.get("solves_skipped_by_pruning") - before.get("solves_skipped_by_pruning");
-                    sv[2] += after.get("hits_rescored") - before.get("hits_rescored");
-                    sv[3] += after.get("queries_encoded") - before.get("queries_encoded");
+            }
+            if (!q.warmup()) {
+                for (String s : systems) {
+                    double[] w = wallRuns.get(s);
+                    double[] t = tookRuns.get(s);
+                    Arrays.sort(w);
+                    Arrays.sort(t);
+                    res.wall.get(s)[mi] = w[reps / 2];
+                    res.took.get(s)[mi] = t[reps / 2];
+                    List<String> ids = new ArrayList<>();
+                    List<Double> sc = new ArrayList<>();
+                    for (JsonNode h : last.get(s).path("hits").path("hits")) {
+                        ids.add(h.path("_id").asText());
+                        sc.add(h.path("_score").asDouble());
+                    }
+                    res.top.get(s).add(ids);
+                    res.scores.get(s).add(sc.stream().mapToDouble(Double::doubleValue).toArray());
                 }
-                res.wall.get(s)[mi] = ms;
-                res.took.get(s)[mi] = r.path("took").asDouble();
-                List<String> ids = new ArrayList<>();
-                List<Double> sc = new ArrayList<>();
-                for (JsonNode h : r.path("hits").path("hits")) {
-                    ids.add(h.path("_id").asText());
-                    sc.add(h.path("_score").asDouble());
-                }
-                res.top.get(s).add(ids);
-                res.scores.get(s).add(sc.stream().mapToDouble(Double::doubleValue).toArray());
             }
             if (!q.warmup()) {
                 res.coldWall[mi++] = coldMs;
