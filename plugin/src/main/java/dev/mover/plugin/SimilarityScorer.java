@@ -131,6 +131,20 @@ final class SimilarityScorer {
         return similarityOf(lb);
     }
 
+    /**
+     * A tighter upper bound of the similarity of the problem {@link #buildAndBound} built, worth computing only when
+     * that bound failed to prune (a few passes over the cost matrix, a small fraction of a solve): for exact full EMD,
+     * from the dual bound {@link OtScorer#dualBound} (less a {@code 1e-12 x cost_max} allowance for rounding); +inf (no
+     * refinement) for Sinkhorn and partial transport.
+     */
+    double refinedBound() {
+        if (partial != null || options.solver() != RescoreOptions.Solver.EMD || built == null) {
+            return Double.POSITIVE_INFINITY;
+        }
+        double dual = scorer.dualBound(built) - 1e-12 * built.costMax();
+        return similarityOf(Math.max(dual, Math.max(built.rwmd(), built.wcd())));
+    }
+
     Result solveBuilt(int alignments, int[] starts, int[] ends) {
         if (partial != null) {
             Result r = solvePartial(built, alignments, starts, ends);

@@ -375,4 +375,36 @@ class OtScorerTests {
         }
         return Math.sqrt(s);
     }
+
+    @Test
+    void testDualBound_whenRandomProblems_thenBetweenRwmdAndEmd() {
+        // one query token (mass 1) against two document tokens (1/2 each) at costs 1 and 3: RWMD(q -> d) = 1 and
+        // RWMD(d -> q) = 2; the c-transforms reach the EMD 2 exactly
+        OtScorer s = OtScorer.builder(Metric.WMD).build();
+        OtScorer.Problem hand = s.buildProblem(s.prepareQuery(TokenMatrix.ofDoubles(new double[] {0}, 1, 1), null),
+            TokenMatrix.ofDoubles(new double[] {1, -3}, 2, 1), null);
+        assertEquals(2.0, s.dualBound(hand), 1e-15);
+        // random problems, both metrics, many shapes (the rescorer's 20 x 127 among them): RWMD <= dual <= EMD
+        Random r = new Random(99);
+        int tighter = 0;
+        int[][] shapes = {{20, 127}, {1, 1}, {1, 9}, {9, 1}, {5, 60}, {30, 30}};
+        for (int rep = 0; rep < 60; rep++) {
+            Metric metric = rep % 2 == 0 ? Metric.WMD : Metric.WRD;
+            int[] sh = shapes[rep % shapes.length];
+            int n = sh[0], m = sh[1], d = 8;
+            OtScorer sc = OtScorer.builder(metric).build();
+            OtScorer.Problem q = sc.buildProblem(sc.prepareQuery(TokenMatrix.ofDoubles(RandomInstances.normal(r, n, d), n, d), null),
+                TokenMatrix.ofDoubles(RandomInstances.normal(r, m, d), m, d), null);
+            double rwmd = q.rwmd();
+            double dual = sc.dualBound(q);
+            double cm = q.costMax();
+            double emd = sc.solve(q, 0).distance();
+            assertTrue(dual >= rwmd - 1e-12 * cm, "dual " + dual + " below rwmd " + rwmd);
+            assertTrue(dual <= emd + 1e-12 * cm, "dual " + dual + " above emd " + emd + " for " + n + " x " + m);
+            if (dual > rwmd + 1e-9 * cm) {
+                tighter++;
+            }
+        }
+        assertTrue(tighter > 20, "the dual bound was tighter than RWMD on only " + tighter + " of 60 problems");
+    }
 }
