@@ -94,7 +94,7 @@ final class KnnEval {
         List<Doc> poolDocs = read(pool, 0);
         Lang lang = Lang.detect(poolDocs.subList(0, Math.min(200, poolDocs.size())).stream().map(Doc::text).toList());
         TextEncoder enc = models.get(lang);
-        Enc[] poolEnc = encodeCached(pool, poolDocs, enc);
+        Enc[] poolEnc = encodeCached(pool, poolDocs, enc, "pool");
         for (Path test : files) {
             if (test.equals(pool)) {
                 continue;
@@ -105,7 +105,7 @@ final class KnnEval {
             }
             List<Doc> testDocs = read(test, opt.limit());
             // a full run caches the test encodings as the pool's; a limited one encodes only what it uses
-            Enc[] testEnc = opt.limit() <= 0 ? encodeCached(test, testDocs, enc) : encode(testDocs, enc, "encode " + name);
+            Enc[] testEnc = opt.limit() <= 0 ? encodeCached(test, testDocs, enc, name) : encode(testDocs, enc, "encode " + name);
             evaluate(name, poolDocs, poolEnc, testDocs, testEnc, enc.model().name());
         }
         return 0;
@@ -1070,10 +1070,11 @@ final class KnnEval {
     }
 
     /**
-     * Encodes the pool, reusing {@code target/eval-cache/<sha256 of file + model fingerprint>.bin} (the int8 codec
-     * values and pooled vectors) when present.
+     * Encodes a file's documents (the pool, or a test file on a full run), reusing {@code
+     * target/eval-cache/knn-<sha256 of file + model fingerprint>.bin} (the int8 codec values and pooled vectors) when
+     * present; {@code label} names it in the progress line.
      */
-    static Enc[] encodeCached(Path file, List<Doc> docs, TextEncoder enc) throws IOException {
+    static Enc[] encodeCached(Path file, List<Doc> docs, TextEncoder enc, String label) throws IOException {
         String key;
         try (InputStream in = Files.newInputStream(file)) {
             MessageDigest md = MessageDigest.getInstance("SHA-256");
@@ -1102,7 +1103,7 @@ final class KnnEval {
                         in.readFully(b);
                         out[i] = enc(pooled, b);
                     }
-                    System.err.println("[eval knn] pool encodings read from " + cache);
+                    System.err.println("[eval knn] " + label + " encodings read from " + cache);
                     return out;
                 }
             }
@@ -1112,7 +1113,7 @@ final class KnnEval {
         Path tmp = cache.resolveSibling(cache.getFileName() + ".tmp");
         try (DataOutputStream os = new DataOutputStream(new java.io.BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20))) {
             os.writeInt(docs.size());
-            Progress p = new Progress("encode pool", docs.size());
+            Progress p = new Progress("encode " + label, docs.size());
             int chunk = 128;
             for (int from = 0; from < docs.size(); from += chunk) {
                 int to = Math.min(docs.size(), from + chunk);
