@@ -98,8 +98,8 @@ class RescoreOptionsIT {
     void pruningKeepsTheTopHitsAndSkipsSolves() throws Exception {
         long skippedBefore = Http.ok(n.rest, "GET", "/_mover/stats", null).path("solves_skipped_by_pruning").asLong();
         for (int size : new int[] {1, 2, 3}) {
-            JsonNode pruned = allHits("\"prune\": true", size);
-            JsonNode full = allHits("\"prune\": false", size);
+            JsonNode pruned = allHits("\"metric\": \"wrd\", \"prune\": true", size);
+            JsonNode full = allHits("\"metric\": \"wrd\", \"prune\": false", size);
             assertEquals(ids(full), ids(pruned), "pruning changed the top " + size);
             for (int i = 0; i < full.size(); i++) {
                 assertEquals(full.path(i).path("_score").asDouble(), pruned.path(i).path("_score").asDouble(), 1e-6);
@@ -111,7 +111,7 @@ class RescoreOptionsIT {
 
     @Test
     void alignmentsShowTokensAtTheirOffsets() throws Exception {
-        JsonNode h = hits("\"alignments\": 3, \"text_field\": \"body\"", 3);
+        JsonNode h = hits("\"metric\": \"wrd\", \"alignments\": 3, \"text_field\": \"body\"", 3);
         for (JsonNode hit : h) {
             if (hit.path("_id").asText().equals("no-body")) {
                 continue;
@@ -146,16 +146,16 @@ class RescoreOptionsIT {
 
     @Test
     void idfWeightsChangeScoresAndNeedTheTextField() throws Exception {
-        JsonNode plain = hits("", 3);
+        JsonNode plain = hits("\"metric\": \"wrd\"", 3);
         for (String w : List.of("idf", "norm_idf")) {
-            JsonNode weighted = hits("\"weights\": \"" + w + "\", \"text_field\": \"body\"", 3);
+            JsonNode weighted = hits("\"metric\": \"wrd\", \"weights\": \"" + w + "\", \"text_field\": \"body\"", 3);
             assertSortedNonNegative(weighted, w);
             assertFalse(plain.path(0).path("_score").asDouble() == weighted.path(0).path("_score").asDouble()
                 && plain.path(1).path("_score").asDouble() == weighted.path(1).path("_score").asDouble(), w + " changed nothing");
         }
-        Http.assertBadRequest(Http.call(n.rest, "POST", "/" + INDEX + "/_search", body(3, "\"weights\": \"idf\"")), "weights", "text_field");
+        Http.assertBadRequest(Http.call(n.rest, "POST", "/" + INDEX + "/_search", body(3, "\"metric\": \"wrd\", \"weights\": \"idf\"")), "weights", "text_field");
         Http.assertBadRequest(Http.call(n.rest, "POST", "/" + INDEX + "/_search",
-            body(3, "\"weights\": \"idf\", \"text_field\": \"body_vector\"")), "text_field");
+            body(3, "\"metric\": \"wrd\", \"weights\": \"idf\", \"text_field\": \"body_vector\"")), "text_field");
     }
 
     @Test
@@ -173,6 +173,34 @@ class RescoreOptionsIT {
         Http.assertBadRequest(Http.call(n.rest, "POST", "/" + INDEX + "/_search", body(3, "\"pooled_weight\": 0.4")), "pooled_weight");
         Http.assertBadRequest(Http.call(n.rest, "POST", "/" + INDEX + "/_search",
             body(3, "\"pooled_field\": \"body\", \"pooled_weight\": 0.4")), "pooled_field");
+    }
+
+    @Test
+    void defaultsAreMaxsimBlendedWithThePooledCosineWhenThereIsAPooledField() throws Exception {
+        JsonNode alone = hits("\"alignments\": 1", 5);
+        for (JsonNode hit : alone) {
+            JsonNode m = hit.path("fields").path("_mover").path(0);
+            if (m.path("missing").asBoolean()) {
+                continue;
+            }
+            assertEquals("maxsim", m.path("metric").asText(), hit.toString());
+            assertEquals(m.path("similarity").asDouble(), hit.path("_score").asDouble(), 1e-4, hit.toString());
+        }
+        JsonNode blended = hits("\"pooled_field\": \"body_vector\", \"alignments\": 1", 5);
+        for (JsonNode hit : blended) {
+            JsonNode m = hit.path("fields").path("_mover").path(0);
+            if (m.path("missing").asBoolean()) {
+                continue;
+            }
+            assertEquals("maxsim", m.path("metric").asText(), hit.toString());
+            assertEquals(0.5 * m.path("similarity").asDouble() + 0.5 * Math.max(0, m.path("pooled_cosine").asDouble()),
+                hit.path("_score").asDouble(), 1e-4, hit.toString());
+        }
+        // options that need a transport metric name the default that refused them
+        for (String bad : List.of("\"weights\": \"idf\", \"text_field\": \"body\"", "\"doc_mass\": \"auto\"",
+            "\"solver\": \"sinkhorn\"")) {
+            Http.assertBadRequest(Http.call(n.rest, "POST", "/" + INDEX + "/_search", body(3, bad)), "metric", "maxsim");
+        }
     }
 
     /** Similarity per id of a match_all search rescored with {@code options} (documents with tokens only). */
@@ -262,7 +290,7 @@ class RescoreOptionsIT {
     @Test
     void boundsAreEnforced() throws Exception {
         Http.assertBadRequest(Http.call(n.rest, "POST", "/" + INDEX + "/_search",
-            body(3, "\"solver\": \"sinkhorn\", \"sinkhorn\": { \"max_iterations\": 100000000 }")), "sinkhorn.max_iterations");
+            body(3, "\"metric\": \"wrd\", \"solver\": \"sinkhorn\", \"sinkhorn\": { \"max_iterations\": 100000000 }")), "sinkhorn.max_iterations");
         Http.assertBadRequest(Http.call(n.rest, "POST", "/" + INDEX + "/_search", body(3, "\"solver\": \"simplex\"")), "solver");
         Http.assertBadRequest(Http.call(n.rest, "POST", "/" + INDEX + "/_search", body(3, "\"alignments\": 1000")), "alignments");
         Http.assertBadRequest(Http.call(n.rest, "POST", "/" + INDEX + "/_search", body(3, "\"bogus\": 1")), "bogus");

@@ -47,6 +47,9 @@ import java.util.function.Supplier;
  * Scores: {@code wrd} gives {@code 1 - WRD} in [0, 1]; {@code wmd} gives {@code 1 / (1 + WMD)}; {@code maxsim} gives
  * {@code max(0, mean over query tokens of the max cosine)}. The final score combines them with the first-pass score
  * by {@code score_mode}, as Elasticsearch's query rescorer does. A hit without the field gets similarity 0.
+ *
+ * <p>Defaults (issue 9, chosen on dev data by the rule the README states): {@code metric} maxsim, and with a
+ * {@code pooled_field} a {@code pooled_weight} of 0.5.
  */
 public final class MoverRescorerBuilder extends RescorerBuilder<MoverRescorerBuilder> {
     public static final String NAME = "mover";
@@ -159,7 +162,10 @@ public final class MoverRescorerBuilder extends RescorerBuilder<MoverRescorerBui
         PARSER.declareString((b, v) -> b.options = b.options.withTextField(v), TEXT_FIELD);
         PARSER.declareString((b, v) -> b.options = b.options.withWeights(RescoreOptions.Weights.parse(v)), WEIGHTS);
         PARSER.declareString((b, v) -> b.options = b.options.withPooled(v, b.options.pooledWeight()), POOLED_FIELD);
-        PARSER.declareDouble((b, v) -> b.options = b.options.withPooled(b.options.pooledField(), v), POOLED_WEIGHT);
+        PARSER.declareDouble((b, v) -> {
+            b.options = b.options.withPooled(b.options.pooledField(), v);
+            b.pooledWeightSet = true;
+        }, POOLED_WEIGHT);
         PARSER.declareField((b, v) -> b.options = b.options.withDocMass(v), p -> {
             if (p.currentToken() == XContentParser.Token.VALUE_STRING) {
                 String t = p.text();
@@ -179,7 +185,14 @@ public final class MoverRescorerBuilder extends RescorerBuilder<MoverRescorerBui
 
     private String field;
     private String queryText;
-    private MoverMetric metric = MoverMetric.WRD;
+    /** Default metric, chosen on dev data by the rule in the README (issue 9): maxSim. */
+    static final MoverMetric DEFAULT_METRIC = MoverMetric.MAXSIM;
+    /** Default {@code pooled_weight} when {@code pooled_field} is set (0 without it), chosen with the metric. */
+    static final double DEFAULT_POOLED_WEIGHT = 0.5;
+
+    private MoverMetric metric = DEFAULT_METRIC;
+    private boolean metricSet;
+    private boolean pooledWeightSet;
     private float queryWeight = 0f;
     private float rescoreQueryWeight = 1f;
     private ScoreMode scoreMode = ScoreMode.TOTAL;
@@ -254,11 +267,18 @@ public final class MoverRescorerBuilder extends RescorerBuilder<MoverRescorerBui
         if (options.weights() != RescoreOptions.Weights.DEFAULT && options.textField() == null) {
             throw new IllegalArgumentException("[weights] [" + options.weights() + "] needs [text_field], the text the tokens came from");
         }
+        String maxsimHint = metricSet ? "" : " (the default metric); set [metric] to [wrd] or [wmd]";
         if (options.weights() != RescoreOptions.Weights.DEFAULT && metric == MoverMetric.MAXSIM) {
-            throw new IllegalArgumentException("[weights] does not apply to [metric] [maxsim]");
+            throw new IllegalArgumentException("[weights] does not apply to [metric] [maxsim]" + maxsimHint);
         }
         if (options.partial() && metric == MoverMetric.MAXSIM) {
-            throw new IllegalArgumentException("[doc_mass] does not apply to [metric] [maxsim]");
+            throw new IllegalArgumentException("[doc_mass] does not apply to [metric] [maxsim]" + maxsimHint);
+        }
+        if (options.solver() != RescoreOptions.Solver.EMD && metric == MoverMetric.MAXSIM) {
+            throw new IllegalArgumentException("[solver] [" + options.solver() + "] does not apply to [metric] [maxsim]" + maxsimHint);
+        }
+        if (options.pooledField() != null && pooledWeightSet == false) {
+            options = options.withPooled(options.pooledField(), DEFAULT_POOLED_WEIGHT);
         }
         if (options.partial() && options.solver() != RescoreOptions.Solver.EMD) {
             throw new IllegalArgumentException("[doc_mass] needs [solver] [emd] (partial transport is solved exactly)");
@@ -283,6 +303,7 @@ public final class MoverRescorerBuilder extends RescorerBuilder<MoverRescorerBui
 
     public MoverRescorerBuilder metric(MoverMetric metric) {
         this.metric = metric;
+        this.metricSet = true;
         return this;
     }
 

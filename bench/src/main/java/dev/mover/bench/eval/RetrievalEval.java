@@ -46,7 +46,9 @@ import java.util.Map;
  * <p>Systems (100 hits each): {@code bm25} (ES {@code match} on title + text), {@code bm25+wrd}, {@code bm25+wmd},
  * {@code bm25+maxsim} (the BM25 top 100 rescored by Mover alone: window 100, query weight 0), {@code knn-pooled}
  * (HNSW kNN on the pooled vector, k 100, 200 candidates; the query vector comes from the same encoder in this
- * process) and {@code knn-pooled+wrd} (that kNN query's top 100 rescored by WRD). Metrics: nDCG@10, Recall@100,
+ * process), {@code knn-pooled+wrd} (that kNN query's top 100 rescored by WRD) and {@code bm25+default} (the BM25 top
+ * 100 rescored with the DSL's defaults, as a user whose index has a pooled vector field gets them: only {@code field},
+ * {@code query_text} and {@code pooled_field} are sent). Metrics: nDCG@10, Recall@100,
  * MRR@10 (judged relevance &gt; 0) and per-query latency p50/p95 of the HTTP search call. With {@code --limit N},
  * the first N queries that have judgments.
  */
@@ -60,11 +62,10 @@ public final class RetrievalEval {
      * the pooled cosine in with the fixed weight {@value #POOLED_WEIGHT} ({@code pooled_field}, {@code pooled_weight}),
      * {@code -idf} weighs WRD's tokens by the shard's BM25 idf of {@code body} ({@code weights: idf}), {@code -partial}
      * solves partial transport with {@code doc_mass: auto} (only min(1, query tokens / document tokens) of the
-     * document's mass must receive the query's), and
-     * {@code bm25+default} sends no {@code metric} at all: whatever the DSL's defaults are.
+     * document's mass must receive the query's), and {@code knn-pooled+maxsim} rescores the kNN top 100 by maxSim.
      */
     static final List<String> VARIANTS = List.of("bm25+maxsim-pooled", "bm25+wrd-pooled", "bm25+wrd-idf",
-        "bm25+wrd-partial", "bm25+wrd-partial-pooled", "knn-pooled+maxsim", "bm25+default");
+        "bm25+wrd-partial", "bm25+wrd-partial-pooled", "knn-pooled+maxsim");
 
     /** Pooled-cosine weight of the {@code -pooled} variants, fixed in advance (as in {@code eval sts --variants}). */
     static final double POOLED_WEIGHT = 0.5;
@@ -276,6 +277,7 @@ public final class RetrievalEval {
         }
         systems.add("knn-pooled");
         systems.add("knn-pooled+wrd");
+        systems.add("bm25+default");
         if (opt.variants() || !opt.systems().isEmpty()) {
             systems.addAll(VARIANTS);
         }
@@ -369,7 +371,10 @@ public final class RetrievalEval {
             String variant = system.substring(plus + 1);
             int dash = variant.indexOf('-');
             String metric = dash > 0 ? variant.substring(0, dash) : variant;
-            if (!metric.equals("default")) {
+            if (metric.equals("default")) {
+                // the DSL's defaults as a user with a pooled field gets them: no metric, no weights, no doc_mass
+                mover.put("pooled_field", "body_vector");
+            } else {
                 mover.put("metric", metric);
             }
             if (variant.endsWith("-pooled")) {

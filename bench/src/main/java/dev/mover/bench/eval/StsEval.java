@@ -39,6 +39,10 @@ import java.util.stream.Stream;
  * and counted in the note. Each non-pooled figure's note carries the paired bootstrap 95% interval of its Spearman
  * minus pooled's (1,000 resamples, seed 1), in the same x 100 units.
  *
+ * <p>{@code default} is the rescorer's default scoring carried over to a sentence pair: 0.5 x pooled cosine + 0.5 x
+ * maxSim (the DSL's default metric with its default {@code pooled_weight} when a pooled field is given), on the int8
+ * vectors; with {@code --variants} the same figure also appears as {@code hybrid-maxsim}.
+ *
  * <p>With {@code --variants}, also the systems of {@link Variants} (hybrids with the pooled cosine and idf-weighted
  * WRD) on the same stored int8 vectors of the same encoder pass.
  */
@@ -151,6 +155,7 @@ final class StsEval {
         for (String s : TOKEN_SYSTEMS) {
             sims.put(s + "-float", new double[n]);
         }
+        sims.put("default", new double[n]);
         boolean variants = opt.variants();
         if (variants) {
             for (String s : Variants.SYSTEMS) {
@@ -215,6 +220,9 @@ final class StsEval {
                             s = sc.similarity(sys, x, y);
                         } catch (IllegalArgumentException ex) {
                             s = Double.NaN;
+                        }
+                        if (v == 0 && sys.equals("maxsim")) {
+                            put(sims, undefined, "default", i, Variants.hybrid(pooledSim, s));
                         }
                         if (variants && v == 0 && (sys.equals("wrd") || sys.equals("maxsim"))) {
                             put(sims, undefined, "hybrid-" + sys, i, Variants.hybrid(pooledSim, s));
