@@ -177,24 +177,17 @@ class RescoreOptionsIT {
 
     @Test
     void defaultsAreMaxsimBlendedWithThePooledCosineWhenThereIsAPooledField() throws Exception {
-        JsonNode alone = hits("\"alignments\": 1", 5);
-        for (JsonNode hit : alone) {
-            JsonNode m = hit.path("fields").path("_mover").path(0);
-            if (m.path("missing").asBoolean()) {
-                continue;
+        for (double w : new double[] {0, 0.5}) {
+            String options = w == 0 ? "\"alignments\": 1" : "\"pooled_field\": \"body_vector\", \"alignments\": 1";
+            for (JsonNode hit : hits(options, 5)) {
+                JsonNode m = hit.path("fields").path("_mover").path(0);
+                if (m.path("missing").asBoolean()) {
+                    continue;
+                }
+                assertEquals("maxsim", m.path("metric").asText(), hit.toString());
+                double cos = w == 0 ? 0 : Math.max(0, m.path("pooled_cosine").asDouble());
+                assertEquals((1 - w) * m.path("similarity").asDouble() + w * cos, hit.path("_score").asDouble(), 1e-4, hit.toString());
             }
-            assertEquals("maxsim", m.path("metric").asText(), hit.toString());
-            assertEquals(m.path("similarity").asDouble(), hit.path("_score").asDouble(), 1e-4, hit.toString());
-        }
-        JsonNode blended = hits("\"pooled_field\": \"body_vector\", \"alignments\": 1", 5);
-        for (JsonNode hit : blended) {
-            JsonNode m = hit.path("fields").path("_mover").path(0);
-            if (m.path("missing").asBoolean()) {
-                continue;
-            }
-            assertEquals("maxsim", m.path("metric").asText(), hit.toString());
-            assertEquals(0.5 * m.path("similarity").asDouble() + 0.5 * Math.max(0, m.path("pooled_cosine").asDouble()),
-                hit.path("_score").asDouble(), 1e-4, hit.toString());
         }
         // options that need a transport metric name the default that refused them
         for (String bad : List.of("\"weights\": \"idf\", \"text_field\": \"body\"", "\"doc_mass\": \"auto\"",

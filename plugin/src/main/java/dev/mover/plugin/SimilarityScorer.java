@@ -6,7 +6,6 @@ import dev.mover.scoring.MassRule;
 import dev.mover.scoring.Metric;
 import dev.mover.scoring.OtResult;
 import dev.mover.scoring.OtScorer;
-import dev.mover.scoring.NetworkSimplex;
 import dev.mover.scoring.PartialTransport;
 import dev.mover.scoring.Solver;
 import dev.mover.scoring.TokenMatrix;
@@ -27,8 +26,8 @@ final class SimilarityScorer {
     private final OtScorer scorer;
     private final OtScorer.Prepared prepared;
     private final RescoreOptions options;
-    /** Non-null when {@code doc_mass} makes the transport partial. */
-    private final PartialTransport partial;
+    /** Whether {@code doc_mass} makes the transport partial (metric wrd or wmd). */
+    private final boolean partial;
 
     /**
      * One hit's similarity ({@code score}: non-negative, larger is better) and the raw value behind it (the transport
@@ -63,7 +62,7 @@ final class SimilarityScorer {
         }
         this.scorer = b.build();
         this.prepared = scorer.prepareQuery(query.matrix(), queryWeights);
-        this.partial = options.partial() && metric != MoverRescorerBuilder.MoverMetric.MAXSIM ? new PartialTransport() : null;
+        this.partial = options.partial() && metric != MoverRescorerBuilder.MoverMetric.MAXSIM;
     }
 
     TokenVectorCodec.Decoded decodeRaw(BytesRef value, String field) {
@@ -118,7 +117,7 @@ final class SimilarityScorer {
     double buildAndBound(TokenMatrix doc, double[] docWeights) {
         built = scorer.buildProblem(prepared, doc, docWeights);
         double lb;
-        if (partial != null) {
+        if (partial) {
             // partial transport moves every query unit to some document token: RWMD(q -> d) is its only valid bound
             lb = built.rwmdQueryToDoc();
         } else if (options.solver() == RescoreOptions.Solver.SINKHORN) {
@@ -138,7 +137,7 @@ final class SimilarityScorer {
      * refinement) for Sinkhorn and partial transport.
      */
     double refinedBound() {
-        if (partial != null || options.solver() != RescoreOptions.Solver.EMD || built == null) {
+        if (partial || options.solver() != RescoreOptions.Solver.EMD || built == null) {
             return Double.POSITIVE_INFINITY;
         }
         double dual = scorer.dualBound(built) - 1e-12 * built.costMax();
@@ -146,7 +145,7 @@ final class SimilarityScorer {
     }
 
     Result solveBuilt(int alignments, int[] starts, int[] ends) {
-        if (partial != null) {
+        if (partial) {
             Result r = solvePartial(built, alignments, starts, ends);
             built = null;
             return r;
@@ -161,7 +160,7 @@ final class SimilarityScorer {
             double m = scorer.maxSim(prepared, doc);
             return new Result(Math.max(0.0, m), m, true, List.of(), starts, ends);
         }
-        if (partial != null) {
+        if (partial) {
             return solvePartial(scorer.buildProblem(prepared, doc, docWeights), alignments, starts, ends);
         }
         OtResult r = scorer.score(prepared, doc, docWeights, alignments);
@@ -174,22 +173,8 @@ final class SimilarityScorer {
      */
     private Result solvePartial(OtScorer.Problem p, int alignments, int[] starts, int[] ends) {
         double s = options.docMass() == RescoreOptions.DOC_MASS_AUTO ? PartialTransport.autoFraction(p.n(), p.m()) : options.docMass();
-        double distance = p.costMax() == 0 ? 0.0 : partial.distance(p, s);
-        List<Alignment> aligned = List.of();
-        if (alignments > 0 && p.costMax() > 0) {
-            NetworkSimplex plan = partial.lastSolver();
-            List<Alignment> all = new ArrayList<>();
-            for (int k = 0; k < plan.planSize(); k++) {
-                int r = plan.planRow(k);
-                if (r < p.n() && plan.planFlow(k) > 0) {   // rows past n belong to the dummy source
-                    int c = plan.planCol(k);
-                    all.add(new Alignment(p.queryToken(r), p.docToken(c), plan.planFlow(k) / s, p.cost()[r * p.m() + c]));
-                }
-            }
-            all.sort((x, y) -> Double.compare(y.flow(), x.flow()));
-            aligned = List.copyOf(all.subList(0, Math.min(alignments, all.size())));
-        }
-        return new Result(similarityOf(distance), distance, true, aligned, starts, ends);
+        OtResult r = scorer.solvePartial(p, s, alignments);
+        return new Result(Math.max(0.0, r.similarity()), r.distance(), true, r.alignments(), starts, ends);
     }
 
     /** Decodes and scores; null for a value without tokens. */

@@ -735,6 +735,47 @@ public final class OtScorer {
             converged, violation, aligned);
     }
 
+    private PartialTransport partial;
+
+    /**
+     * Solves a problem built by {@link #buildProblem} as exact partial transport ({@link PartialTransport}) with
+     * document mass fraction {@code fraction}; alignments are the largest query-token flows of its plan, per unit of
+     * query mass. {@link OtResult#similarity()} is derived from the partial distance as for {@link #solve}.
+     *
+     * @throws IllegalArgumentException if {@code fraction} is outside (0, 1] or {@code alignments} is negative
+     */
+    public OtResult solvePartial(Problem p, double fraction, int alignments) {
+        if (alignments < 0) {
+            throw new IllegalArgumentException("[mover] alignments must be >= 0 but was [" + alignments + "]");
+        }
+        if (partial == null) {
+            partial = new PartialTransport();
+        }
+        double distance;
+        List<Alignment> aligned;
+        if (p.costMax == 0) {
+            distance = 0;
+            aligned = alignments == 0 ? Collections.emptyList() : productAlignments(p, alignments);
+        } else {
+            distance = partial.distance(p, fraction);
+            aligned = Collections.emptyList();
+            if (alignments > 0) {
+                NetworkSimplex plan = partial.lastSolver();
+                int size = plan.planSize();
+                topReset(alignments, size);
+                for (int e = 0; e < size; e++) {
+                    if (plan.planRow(e) < p.n) {   // rows past n belong to the dummy source
+                        topOffer(plan.planRow(e) * p.m + plan.planCol(e), plan.planFlow(e) / fraction);
+                    }
+                }
+                aligned = topList(p);
+            }
+        }
+        double similarity = metric == Metric.WRD ? 1.0 - distance : 1.0 / (1.0 + distance);
+        return new OtResult(distance, similarity, p.rwmd(), p.rwmdQ, p.rwmdD, p.wcd, p.costMax, Solver.EMD,
+            partial.lastSolver().pivots(), true, 0, aligned);
+    }
+
     private List<Alignment> emdAlignments(Problem p, int k) {
         int size = emd.planSize();
         topReset(k, size);

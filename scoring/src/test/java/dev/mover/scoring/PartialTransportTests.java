@@ -89,6 +89,32 @@ class PartialTransportTests {
         }
     }
 
+    /** OtScorer.solvePartial: the same distance, and its alignments are the plan's largest query flows, per unit mass. */
+    @Test
+    void scorerSolvePartialMatchesAndAlignsQueryFlows() {
+        Random r = new Random(11);
+        OtScorer scorer = OtScorer.builder(Metric.WRD).build();
+        for (int trial = 0; trial < 20; trial++) {
+            TokenMatrix q = matrix(r, 2 + r.nextInt(6), 8);
+            TokenMatrix d = matrix(r, 10 + r.nextInt(30), 8);
+            OtScorer.Problem p = scorer.buildProblem(scorer.prepareQuery(q, null), d, null);
+            double s = PartialTransport.autoFraction(p.n(), p.m());
+            double expected = new PartialTransport().distance(p, s);
+            OtResult res = scorer.solvePartial(p, s, 1000);
+            assertEquals(expected, res.distance(), 1e-12);
+            assertEquals(1 - expected, res.similarity(), 1e-12);
+            double total = 0;
+            double last = Double.POSITIVE_INFINITY;
+            for (Alignment a : res.alignments()) {
+                assertTrue(a.queryToken() < q.rows() && a.docToken() < d.rows(), a.toString());
+                assertTrue(a.flow() <= last + 1e-15, "not strongest first");
+                last = a.flow();
+                total += a.flow();
+            }
+            assertEquals(1.0, total, 1e-9, "query flows per unit mass must sum to 1");
+        }
+    }
+
     @Test
     void autoFractionAndValidation() {
         assertEquals(20.0 / 127, PartialTransport.autoFraction(20, 127), 0);

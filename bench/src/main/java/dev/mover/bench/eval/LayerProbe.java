@@ -44,7 +44,7 @@ import java.util.Map;
  * <pre>
  * java --add-modules jdk.incubator.vector -cp 'bench/target/classes:bench/target/lib/*' dev.mover.bench.eval.LayerProbe \
  *   [--model encoder/target/models/all-minilm-l6-v2] [--layers 1,2,3,4,5,6] [--means 4-6]
- *   [--files ../shared/data/sts-en/stsb-train.tsv,../shared/data/sts-en/sick-train.tsv] [--out /tmp/layer-scores]
+ *   [--files ../shared/data/sts-en/stsb-train.tsv,../shared/data/sts-en/sick-train.tsv] [--out target/layer-scores]
  *   [--limit 0] [--threads 2] [--center 0]
  * </pre>
  */
@@ -65,7 +65,7 @@ public final class LayerProbe {
         String layersArg = "1,2,3,4,5,6";
         String meansArg = "4-6";
         String filesArg = "../shared/data/sts-en/stsb-train.tsv,../shared/data/sts-en/sick-train.tsv";
-        Path out = Paths.get("/tmp/layer-scores");
+        Path out = Paths.get("target/layer-scores");
         int limit = 0;
         int threads = 2;
         int center = 0;

@@ -208,7 +208,6 @@ final class Variants {
     /** 1 − partial WRD from the shorter of two sequences onto the longer, fraction min(1, shorter / longer). */
     static final class PartialWrd {
         private final OtScorer scorer = OtScorer.builder(Metric.WRD).build();
-        private final dev.mover.scoring.PartialTransport pt = new dev.mover.scoring.PartialTransport();
 
         double similarity(TokenMatrix x, TokenMatrix y) {
             if (x.rows() == 0 || y.rows() == 0) {
@@ -217,10 +216,7 @@ final class Variants {
             TokenMatrix q = x.rows() <= y.rows() ? x : y;
             TokenMatrix d = q == x ? y : x;
             OtScorer.Problem p = scorer.buildProblem(scorer.prepareQuery(q, null), d, null);
-            if (p.costMax() == 0) {
-                return 1;
-            }
-            return 1 - pt.distance(p, dev.mover.scoring.PartialTransport.autoFraction(p.n(), p.m()));
+            return 1 - scorer.solvePartial(p, dev.mover.scoring.PartialTransport.autoFraction(p.n(), p.m()), 0).distance();
         }
     }
 

@@ -66,8 +66,9 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>For the solver-to-solver comparison the same pairs are encoded in this process (the query as the node encodes
  * it, in float; each hit round-tripped through the int8 codec exactly as stored), scored by {@link OtScorer} (all hits,
- * no pruning) and written to a temporary folder that {@code bench/src/main/python/pot_rescore.py} (Debian's
- * {@code /usr/bin/python3}, POT) reads and times: per query, the loop over its hits of masses + cost matrix +
+ * no pruning) and written to a temporary folder that {@code bench/src/main/python/pot_rescore.py} (run by the python3
+ * with POT named by {@code -Dmover.python}, which {@code ./mover} finds) reads and times: per query, the loop over its
+ * hits of masses + cost matrix +
  * {@code ot.emd2} or {@code ot.sinkhorn2(method='sinkhorn_log')}, one thread.
  */
 public final class RescoreBench {
@@ -89,7 +90,7 @@ public final class RescoreBench {
         "                    (default 1: single shots; the in-process and POT loops always take the median of --repeats)",
         "  --only P1,P2      only these pairs (wrd-emd, wmd-emd, wrd-sinkhorn, wmd-sinkhorn, maxsim), e.g. to profile one",
         "  --node-jvm-option OPT  one more JVM option for the started node (repeatable), e.g.",
-        "                    -XX:StartFlightRecording=filename=/tmp/node.jfr,settings=profile",
+        "                    -XX:StartFlightRecording=filename=node.jfr,settings=profile",
         "  -Dmover.models.dir=DIR  models directory (default encoder/target/models)");
 
     private static final ObjectMapper OM = new ObjectMapper();
@@ -708,11 +709,13 @@ public final class RescoreBench {
     private void runPot(InProcess out, List<Query> queries, List<EncodedText> qEnc, Map<String, float[]> docVectors,
                         Map<String, Integer> docTokens, int dims) throws Exception {
         Path script = Path.of(System.getProperty("mover.root", ".")).resolve("bench/src/main/python/pot_rescore.py");
-        Path python = Path.of("/usr/bin/python3");
-        if (!Files.isRegularFile(script) || !Files.isExecutable(python)) {
-            System.err.println("[bench rescore] POT column skipped: [" + python + "] or [" + script + "] missing");
+        String py = System.getProperty("mover.python", "");
+        if (!Files.isRegularFile(script) || py.isBlank() || !Files.isExecutable(Path.of(py))) {
+            System.err.println("[bench rescore] POT column skipped: no python3 that imports ot ([mover.python] is [" + py
+                + "]; ./mover looks at $MOVER_PYTHON, python3 on PATH, /usr/bin/python3) or [" + script + "] missing");
             return;
         }
+        Path python = Path.of(py);
         Path dir = Files.createTempDirectory("mover-rescore-pot");
         try {
             ObjectNode manifest = OM.createObjectNode();
@@ -759,7 +762,7 @@ public final class RescoreBench {
                 }
             }
             Files.writeString(dir.resolve("manifest.json"), OM.writerWithDefaultPrettyPrinter().writeValueAsString(manifest));
-            System.err.println("[bench rescore] POT: /usr/bin/python3 " + script + " --dir " + dir);
+            System.err.println("[bench rescore] POT: " + python + " " + script + " --dir " + dir);
             ProcessBuilder pb = new ProcessBuilder(python.toString(), script.toString(), "--dir", dir.toString())
                 .redirectErrorStream(true);
             pb.environment().put("OMP_NUM_THREADS", "1");
