@@ -97,12 +97,16 @@ class RescoreOptionsIT {
     @Test
     void pruningKeepsTheTopHitsAndSkipsSolves() throws Exception {
         long skippedBefore = Http.ok(n.rest, "GET", "/_mover/stats", null).path("solves_skipped_by_pruning").asLong();
-        for (int size : new int[] {1, 2, 3}) {
-            JsonNode pruned = allHits("\"metric\": \"wrd\", \"prune\": true", size);
-            JsonNode full = allHits("\"metric\": \"wrd\", \"prune\": false", size);
-            assertEquals(ids(full), ids(pruned), "pruning changed the top " + size);
-            for (int i = 0; i < full.size(); i++) {
-                assertEquals(full.path(i).path("_score").asDouble(), pruned.path(i).path("_score").asDouble(), 1e-6);
+        // every metric and solver: the bounds (WCD, RWMD, ICT, dual) differ per solver, the top hits must not
+        for (String config : List.of("\"metric\": \"wrd\"", "\"metric\": \"wmd\"",
+                "\"metric\": \"wrd\", \"solver\": \"sinkhorn\"", "\"metric\": \"wmd\", \"solver\": \"sinkhorn\"")) {
+            for (int size : new int[] {1, 2, 3}) {
+                JsonNode pruned = allHits(config + ", \"prune\": true", size);
+                JsonNode full = allHits(config + ", \"prune\": false", size);
+                assertEquals(ids(full), ids(pruned), "pruning changed the top " + size + " of " + config);
+                for (int i = 0; i < full.size(); i++) {
+                    assertEquals(full.path(i).path("_score").asDouble(), pruned.path(i).path("_score").asDouble(), 1e-6, config);
+                }
             }
         }
         long skippedAfter = Http.ok(n.rest, "GET", "/_mover/stats", null).path("solves_skipped_by_pruning").asLong();

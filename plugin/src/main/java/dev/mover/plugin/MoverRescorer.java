@@ -36,8 +36,8 @@ import java.util.Set;
  * exactly as Elasticsearch's query rescorer treats them.
  *
  * <p><b>Pruning</b> ({@code prune: true}, the default): every hit of the window gets an upper bound of its final
- * score from the WCD / RWMD lower bounds of its distance (for exact EMD, before each solve, also the dual c-transform
- * bound); exact solves run in descending order of that bound and stop
+ * score from the WCD / RWMD lower bounds of its distance (before each solve, also the ICT capacity bound for partial
+ * transport and the dual c-transform bound for exact EMD); exact solves run in descending order of that bound and stop
  * once the next bound is strictly below the {@code top_k}-th exact final score (top_k defaults to the request's
  * {@code from + size}). The hits left unsolved keep their upper bound as score, which is strictly below every hit of
  * the exact top k, so the top k (and the global top k after the shards' results merge) equal an unpruned run's. This
@@ -249,17 +249,18 @@ final class MoverRescorer implements Rescorer {
                     pruned++;
                     continue;
                 }
-                float tight = ctx.combine(c.firstPass, ctx.blend(scorer.buildAndBound(c.doc, c.weights), c.pooledCosine));
-                if (best.size() >= topK && tight < best.peek()) {
-                    c.hit.score = tight;
-                    pruned++;
-                    continue;
-                }
+                float bound = ctx.combine(c.firstPass, ctx.blend(scorer.buildAndBound(c.doc, c.weights), c.pooledCosine));
                 if (best.size() >= topK) {
-                    // before paying for a solve: the dual (c-transform) bound, exact EMD only
-                    float refined = ctx.combine(c.firstPass, ctx.blend(scorer.refinedBound(), c.pooledCosine));
-                    if (refined < best.peek()) {
-                        c.hit.score = refined;
+                    // before paying for a solve: the ICT capacity bound (partial transport), the dual (c-transform)
+                    // bound (exact EMD)
+                    if (bound >= best.peek()) {
+                        bound = ctx.combine(c.firstPass, ctx.blend(scorer.capacityBound(), c.pooledCosine));
+                    }
+                    if (bound >= best.peek()) {
+                        bound = ctx.combine(c.firstPass, ctx.blend(scorer.refinedBound(), c.pooledCosine));
+                    }
+                    if (bound < best.peek()) {
+                        c.hit.score = bound;
                         pruned++;
                         continue;
                     }

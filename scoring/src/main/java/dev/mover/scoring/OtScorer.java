@@ -938,6 +938,129 @@ public final class OtScorer {
         return Math.max(fromRows, fromCols);
     }
 
+    private double[] fillCost = new double[0];
+    private double[] fillCap = new double[0];
+
+    /**
+     * Atasu and Mittelholzer's ICT bound ("Linear-complexity data-parallel earth mover's distance approximations",
+     * ICML 2019) of a problem built by {@link #buildProblem}: each query token sends its mass to its cheapest document
+     * tokens, at most {@code b_j} to token {@code j} (the column sums are otherwise free), and likewise from the document
+     * side; the larger of the two. Every transport plan has {@code x_ij <= min(a_i, b_j)}, so this relaxation is at most
+     * the exact (EMD) distance, and it is at least the RWMD (which drops the capacities too). Where a token's mass fits
+     * into its cheapest counterpart (a document token against a longer query) the term is the RWMD's. O(n m) expected
+     * (weighted quickselect per token); meant for the hits RWMD and WCD fail to prune.
+     */
+    public double capacityBound(Problem p) {
+        double rows = fillRows(p, 1.0);
+        double cols = fill(p.cost, p.m, p.n, 1, p.m, p.b, p.a, 1.0);
+        return Math.max(rows, cols);
+    }
+
+    /**
+     * The query-to-document half of {@link #capacityBound} with document capacities {@code b_j / fraction}: a lower
+     * bound of {@link #solvePartial partial transport} with that document mass fraction (every query unit moves, token
+     * {@code j} receives at most {@code b_j / fraction}), at least its RWMD(q -> d) bound.
+     */
+    public double capacityBoundQueryToDoc(Problem p, double fraction) {
+        if (!(fraction > 0 && fraction <= 1)) {
+            throw new IllegalArgumentException("[mover] document mass fraction must be in (0, 1] but was [" + fraction + "]");
+        }
+        return fillRows(p, 1.0 / fraction);
+    }
+
+    private double fillRows(Problem p, double capacityScale) {
+        return fill(p.cost, p.n, p.m, p.m, 1, p.a, p.b, capacityScale);
+    }
+
+    /**
+     * Sum over the rows of a matrix read as {@code cost[r * rs + c * cs]} of the cheapest way to send the row mass
+     * {@code need[r]} to columns of capacity {@code cap[c] * capScale}.
+     */
+    private double fill(double[] cost, int rows, int cols, int rs, int cs, double[] need, double[] cap, double capScale) {
+        fillCost = ArraysUtil.grow(fillCost, cols);
+        fillCap = ArraysUtil.grow(fillCap, cols);
+        double total = 0;
+        for (int r = 0; r < rows; r++) {
+            int base = r * rs;
+            double mn = Double.POSITIVE_INFINITY;
+            double capAtMin = 0;
+            for (int c = 0, o = base; c < cols; c++, o += cs) {
+                double v = cost[o];
+                if (v < mn) {
+                    mn = v;
+                    capAtMin = cap[c];
+                }
+            }
+            double rem = need[r];
+            if (rem <= capAtMin * capScale) {
+                total += rem * mn;      // the row fits into its cheapest column: the RWMD term
+                continue;
+            }
+            for (int c = 0, o = base; c < cols; c++, o += cs) {
+                fillCost[c] = cost[o];
+                fillCap[c] = cap[c] * capScale;
+            }
+            total += cheapestFill(fillCost, fillCap, cols, rem);
+        }
+        return total;
+    }
+
+    /**
+     * The least {@code sum c_k x_k} with {@code 0 <= x_k <= w_k} and {@code sum x_k = need} (greedy by cost), by a
+     * weighted three-way quickselect that reorders {@code c} and {@code w} together; expected O(len). If the capacities
+     * sum to less than {@code need} (rounding) every capacity is used, which can only lower the value.
+     */
+    static double cheapestFill(double[] c, double[] w, int len, double need) {
+        double total = 0;
+        int lo = 0;
+        int hi = len;
+        while (need > 0 && lo < hi) {
+            double x = c[lo];
+            double y = c[lo + (hi - lo) / 2];
+            double z = c[hi - 1];
+            double pivot = Math.max(Math.min(x, y), Math.min(Math.max(x, y), z));
+            int lt = lo;
+            int i = lo;
+            int gt = hi;
+            double wLess = 0;
+            double cwLess = 0;
+            double wEq = 0;
+            while (i < gt) {
+                double v = c[i];
+                if (v < pivot) {
+                    wLess += w[i];
+                    cwLess += v * w[i];
+                    swap(c, w, lt++, i++);
+                } else if (v > pivot) {
+                    swap(c, w, i, --gt);
+                } else {
+                    wEq += w[i];
+                    i++;
+                }
+            }
+            if (wLess >= need) {
+                hi = lt;                // the cheapest `need` lies among the smaller costs (the pivot is one of the range)
+                continue;
+            }
+            total += cwLess;
+            need -= wLess;
+            double take = Math.min(need, wEq);
+            total += take * pivot;
+            need -= take;
+            lo = gt;
+        }
+        return total;
+    }
+
+    private static void swap(double[] c, double[] w, int i, int j) {
+        double t = c[i];
+        c[i] = c[j];
+        c[j] = t;
+        t = w[i];
+        w[i] = w[j];
+        w[j] = t;
+    }
+
     /** Given u, sets v = c-transform of u and u = c-transform of v; returns the dual value sum a u + sum b v. */
     private static double alternate(Problem p, double[] u, double[] v) {
         int n = p.n;

@@ -731,28 +731,16 @@ final class KnnEval {
             return Math.max(rq, rd);
         }
 
-        private boolean[] used = new boolean[0];
-        private double[] sorted = new double[0];
-        private int[] sortedIdx = new int[0];
-
         /**
-         * Atasu and Mittelholzer's (2019) ICT bound from the problem's double cost matrix: each row's mass goes to its
-         * cheapest columns, at most {@code b_j} to column {@code j} (the column sums are otherwise free), and the same
-         * with rows and columns swapped; the larger of the two. Every transport plan satisfies {@code x_ij <= b_j}, so
-         * it is a lower bound of the exact distance that is at least the RWMD. Stops once it passes {@code limit}.
+         * The dual (c-transform) bound, and if that does not pass {@code limit}, the larger of it and Atasu and
+         * Mittelholzer's (2019) ICT capacity bound ({@link OtScorer#capacityBound}); both at most the exact distance.
          */
         double ict(OtScorer.Problem pr, double limit) {
-            int n = pr.n();
-            int m = pr.m();
             double dual = dualBound(pr, limit);
             if (dual > limit) {
                 return dual;
             }
-            double q = ictSide(pr.cost(), n, m, m, 1, pr.queryMasses(), pr.docMasses(), limit);
-            if (q > limit) {
-                return Math.max(dual, q);
-            }
-            return Math.max(dual, Math.max(q, ictSide(pr.cost(), m, n, 1, m, pr.docMasses(), pr.queryMasses(), limit)));
+            return Math.max(dual, scorer.capacityBound(pr));
         }
 
         private double[] pot = new double[0];
@@ -819,61 +807,6 @@ final class KnnEval {
                 }
             }
             return best;
-        }
-
-        /** ICT of the rows of a matrix read as {@code cost[r * rs + c * cs]}: row masses a, column capacities b. */
-        private double ictSide(double[] cost, int rows, int cols, int rs, int cs, double[] a, double[] b, double limit) {
-            used = cols > used.length ? new boolean[cols] : used;
-            double total = 0;
-            for (int r = 0; r < rows; r++) {
-                double rem = a[r];
-                int base = r * rs;
-                int picked = 0;
-                while (rem > 0 && picked < Math.min(cols, 8)) {
-                    int best = -1;
-                    double bc = Double.POSITIVE_INFINITY;
-                    for (int c = 0; c < cols; c++) {
-                        double v = cost[base + c * cs];
-                        if (!used[c] && (v < bc || best < 0)) {
-                            bc = v;
-                            best = c;
-                        }
-                    }
-                    used[best] = true;
-                    picked++;
-                    double f = Math.min(rem, b[best]);
-                    total += f * bc;
-                    rem -= f;
-                }
-                if (rem > 0) {
-                    // more than 8 columns needed: finish on a full sort of the row
-                    sorted = ArraysUtil.grow(sorted, cols);
-                    sortedIdx = sortedIdx.length >= cols ? sortedIdx : new int[Math.max(cols, 2 * sortedIdx.length)];
-                    int u = 0;
-                    for (int c = 0; c < cols; c++) {
-                        if (!used[c]) {
-                            sortedIdx[u++] = c;
-                        }
-                    }
-                    Integer[] o = new Integer[u];
-                    for (int t = 0; t < u; t++) {
-                        o[t] = sortedIdx[t];
-                    }
-                    Arrays.sort(o, (x, y) -> Double.compare(cost[base + x * cs], cost[base + y * cs]));
-                    for (int t = 0; t < u && rem > 0; t++) {
-                        double f = Math.min(rem, b[o[t]]);
-                        total += f * cost[base + o[t] * cs];
-                        rem -= f;
-                    }
-                }
-                for (int c = 0; c < cols; c++) {
-                    used[c] = false;
-                }
-                if (total > limit) {
-                    return total;
-                }
-            }
-            return total;
         }
 
         private static double clampCost(double c) {
