@@ -2,8 +2,9 @@
 """POT (Python Optimal Transport) half of `./mover bench rescore`.
 
 Reads the (query, hit) pairs the Java side wrote to DIR and times, per query, the loop over its hits:
-masses + cost matrix + ot.emd2 (numItermax=1e9) or ot.sinkhorn2(method='sinkhorn_log') at the Java side's
-epsilon / tolerance / iteration cap, on one thread. Definitions as in ../shared/golden/README.md:
+masses + cost matrix + ot.emd2 (numItermax=1e9), ot.sinkhorn2(method='sinkhorn_log') at the Java side's
+epsilon / tolerance / iteration cap, or for solver "partial" ot.partial.partial_wasserstein2 (all query mass moves,
+document capacities b_j / s with s = min(1, n / m): Mover's doc_mass auto), on one thread. Definitions as in ../shared/golden/README.md:
   WMD: uniform masses, C = ||x_i - y_j||_2.
   WRD: masses proportional to the vector norms, C = 1 - cos(x_i, y_j) clamped to [0, 2].
 Sinkhorn: eps_abs = epsilon * max(C) (epsilon_relative_to = max_cost) or epsilon (raw); POT's stopThr is the L2 norm
@@ -13,7 +14,7 @@ of the column-marginal error, checked every 10 sweeps (the Java side stops on th
 
 DIR/manifest.json ("mover-rescore-pot/1"): dims, queries_file and docs_file (row-major little-endian float32, one
 row per token), queries [{id, row, n, docs: [doc index...], warmup}], docs [{id, row, m}], configs
-[{name, metric (wmd|wrd), solver (emd|sinkhorn), epsilon, epsilon_relative_to, tolerance, max_iterations}], repeats.
+[{name, metric (wmd|wrd), solver (emd|sinkhorn|partial), epsilon, epsilon_relative_to, tolerance, max_iterations}], repeats.
 Writes DIR/pot.json: {"reference", "configs": {name: {"ms": [per measured query, median of repeats],
 "distances": [[per hit]], "cost_max": [[per hit]], "unconverged": count}}}.
 
@@ -54,6 +55,11 @@ def problem(metric, x, y):
 
 def solve(cfg, w, v, C):
     """(value, converged) of one pair."""
+    if cfg["solver"] == "partial":
+        cap = v / min(1.0, len(w) / len(v))
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            return float(ot.partial.partial_wasserstein2(w, cap, C, m=min(w.sum(), cap.sum()), numItermax=EMD_MAX_ITER)), True
     if cfg["solver"] == "emd":
         with warnings.catch_warnings():
             warnings.simplefilter("error")  # an iteration cap reached becomes an error, not a wrong value

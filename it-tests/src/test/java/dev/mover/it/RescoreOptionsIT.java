@@ -211,6 +211,42 @@ class RescoreOptionsIT {
         return out;
     }
 
+    /**
+     * A document that holds the query verbatim inside a long unrelated text: partial transport matches the query to
+     * that part and ranks it first although its centroid lies far from the query's (the centroid distance does not bound
+     * partial transport, see PartialTransportTests). Pruning must keep it, for both metrics.
+     */
+    @Test
+    void partialTransportPruningKeepsADocumentWhoseCentroidIsFar() throws Exception {
+        String index = "partial-prune";
+        Http.call(n.rest, "DELETE", "/" + index, null);
+        Http.ok(n.rest, "PUT", "/" + index, Fixtures.indexJson("options-en", Fixtures.EN_MODEL, Fixtures.EN_DIMS));
+        Map<String, String> d = new java.util.LinkedHashMap<>();
+        d.put("verbatim", "Stock markets fell sharply on Monday as investors weighed rising interest rates, weak factory "
+            + "output in Europe and a stronger dollar. Oil prices slipped and bond yields climbed to their highest level "
+            + "in a decade, while technology shares led the decline. " + QUERY + " Analysts expect central banks to keep "
+            + "tightening policy through the next quarter, and currency traders are betting on further volatility.");
+        d.put("nurse", "A nurse looked after a sick man at the clinic.");
+        d.put("physician", "The physician examined the child and wrote a prescription.");
+        d.put("ward", "Patients rest in the ward after surgery.");
+        d.put("ambulance", "An ambulance took the injured driver to the emergency room.");
+        Fixtures.bulk(n, index, d);
+        String body = """
+            { "size": 1, "query": { "match_all": {} },
+              "rescore": { "window_size": 10, "mover": { "field": "body_tokens", "query_text": %s, "metric": %s,
+                "doc_mass": "auto", "prune": %s } } }
+            """;
+        for (String metric : List.of("wrd", "wmd")) {
+            JsonNode full = Http.ok(n.rest, "POST", "/" + index + "/_search", body.formatted(Http.str(QUERY), Http.str(metric), "false"))
+                .path("hits").path("hits");
+            assertEquals("verbatim", full.path(0).path("_id").asText(), metric + ": the verbatim document should win: " + full);
+            JsonNode pruned = Http.ok(n.rest, "POST", "/" + index + "/_search", body.formatted(Http.str(QUERY), Http.str(metric), "true"))
+                .path("hits").path("hits");
+            assertEquals(ids(full), ids(pruned), metric + ": pruning dropped the partial-transport winner: " + pruned);
+            assertEquals(full.path(0).path("_score").asDouble(), pruned.path(0).path("_score").asDouble(), 1e-6);
+        }
+    }
+
     @Test
     void partialTransportLiesBetweenWrdAndItsOneSidedBound() throws Exception {
         Map<String, Double> wrd = scoresById("\"metric\": \"wrd\", \"prune\": false");

@@ -98,14 +98,16 @@ final class SimilarityScorer {
     }
 
     /**
-     * A cheap upper bound of {@link Result#score()} given {@link #centroidSimilarity}: that value for exact EMD; the
-     * similarity's own maximum (1) for Sinkhorn, whose value WCD does not bound; +inf for maxSim.
+     * A cheap upper bound of {@link Result#score()} given {@link #centroidSimilarity}: that value for exact full EMD;
+     * the similarity's own maximum (1) for Sinkhorn and for partial transport, whose values WCD does not bound (a
+     * partial plan may leave part of the document unmatched, so its value can fall below the centroid distance);
+     * +inf for maxSim.
      */
     double cheapUpperBound(double centroidSimilarity) {
         if (metric == MoverRescorerBuilder.MoverMetric.MAXSIM) {
             return Double.POSITIVE_INFINITY;
         }
-        return options.solver() == RescoreOptions.Solver.SINKHORN ? 1.0 : centroidSimilarity;
+        return partial || options.solver() == RescoreOptions.Solver.SINKHORN ? 1.0 : centroidSimilarity;
     }
 
     private OtScorer.Problem built;

@@ -54,6 +54,14 @@ public final class OtScorer {
     private int[] docIndex = new int[0];
     private double[] docCentroid = new double[0];
     private double[] cost = new double[0];
+    /**
+     * The document whose norms, masses and centroid the workspace holds from the default-mass path of
+     * {@link #setupDoc} (null when none): {@link #wcd} then {@link #buildProblem} of the same matrix (the rescorer's
+     * prune path) pass over its rows once. Any other use of the document buffers clears it.
+     */
+    private TokenMatrix setupFor;
+    private int setupActive;
+    private boolean setupRows;
     private double[] dualU = new double[0];
     private double[] dualV = new double[0];
     private double[] colMin = new double[0];
@@ -500,8 +508,20 @@ public final class OtScorer {
         docCentroid = ArraysUtil.grow(docCentroid, d);
         boolean sumRule = weights == null
             && ((metric == Metric.WMD && massRule == MassRule.UNIFORM) || (metric == Metric.WRD && massRule == MassRule.NORM));
+        if (sumRule && doc == setupFor) {
+            if (rowsNeeded && !setupRows) {
+                setupRowsBySum(doc, rows, setupActive, d);
+                setupRows = true;
+            }
+            return setupActive;
+        }
+        setupFor = null;
         if (sumRule) {
-            return setupDocBySum(doc, rows, d, rowsNeeded);
+            int active = setupDocBySum(doc, rows, d, rowsNeeded);
+            setupFor = doc;
+            setupActive = active;
+            setupRows = rowsNeeded;
+            return active;
         }
         docRawUnit = false;
         docFloats = null;
@@ -573,21 +593,7 @@ public final class OtScorer {
         }
         docRawUnit = metric == Metric.WRD;
         if (rowsNeeded) {
-            if (f != null) {
-                docFloats = active == rows ? f : compactFloats(f, rows, active, d);
-            } else {
-                docFloats = null;
-                double[] data = src;
-                if (active < rows) {
-                    // zero-norm rows (mass 0 under the norm rule) leave the problem: compact the others
-                    docRows = ArraysUtil.grow(docRows, rows * d);
-                    for (int k = 0; k < active; k++) {
-                        System.arraycopy(src, docIndex[k] * d, docRows, k * d, d);
-                    }
-                    data = docRows;
-                }
-                docData = data;
-            }
+            setupRowsBySum(doc, rows, active, d);
         }
         docInvNorm = ArraysUtil.grow(docInvNorm, active);
         for (int k = 0; k < active; k++) {
@@ -596,6 +602,27 @@ public final class OtScorer {
             docInvNorm[k] = 1.0 / docNorms[t];
         }
         return active;
+    }
+
+    /** The cost kernels' view of the rows {@code docIndex[0, active)} of a document set up by {@link #setupDocBySum}. */
+    private void setupRowsBySum(TokenMatrix doc, int rows, int active, int d) {
+        float[] f = doc.floatsOrNull();
+        if (f != null) {
+            docFloats = active == rows ? f : compactFloats(f, rows, active, d);
+        } else {
+            double[] src = doc.doublesOrNull();
+            docFloats = null;
+            double[] data = src;
+            if (active < rows) {
+                // zero-norm rows (mass 0 under the norm rule) leave the problem: compact the others
+                docRows = ArraysUtil.grow(docRows, rows * d);
+                for (int k = 0; k < active; k++) {
+                    System.arraycopy(src, docIndex[k] * d, docRows, k * d, d);
+                }
+                data = docRows;
+            }
+            docData = data;
+        }
     }
 
     /** The rows {@code docIndex[0, active)} of {@code f}, compacted into the float workspace. */
@@ -1142,6 +1169,7 @@ public final class OtScorer {
         // no direction and are left out (the others compacted into a workspace, storage is never written)
         double[] src = doc.doublesOrNull();
         float[] f = doc.floatsOrNull();
+        setupFor = null;   // the document buffers are overwritten below
         docInvNorm = ArraysUtil.grow(docInvNorm, rows);
         docIndex = ArraysUtil.grow(docIndex, rows);
         int m = 0;

@@ -407,4 +407,54 @@ class OtScorerTests {
         }
         assertTrue(tighter > 20, "the dual bound was tighter than RWMD on only " + tighter + " of 60 problems");
     }
+    /**
+     * The prune path's call sequence (wcd, then buildProblem of the same matrix, with maxSim and other documents in
+     * between) gives every problem exactly as a fresh scorer builds it: the reused document setup never goes stale.
+     */
+    @Test
+    void reusedDocumentSetupMatchesAFreshScorer() {
+        Random r = new Random(21);
+        for (Metric metric : Metric.values()) {
+            OtScorer warm = OtScorer.builder(metric).build();
+            TokenMatrix q = randomMatrix(r, 5, 12, false);
+            OtScorer.Prepared pw = warm.prepareQuery(q, null);
+            TokenMatrix[] docs = new TokenMatrix[6];
+            for (int k = 0; k < docs.length; k++) {
+                docs[k] = randomMatrix(r, 3 + r.nextInt(20), 12, k % 3 == 1);
+            }
+            for (int step = 0; step < 60; step++) {
+                TokenMatrix d = docs[r.nextInt(docs.length)];
+                switch (r.nextInt(4)) {
+                    case 0 -> warm.maxSim(pw, d);
+                    case 1 -> warm.wcd(pw, d, null);
+                    default -> {
+                        double wcd = warm.wcd(pw, d, null);
+                        OtScorer.Problem p = warm.buildProblem(pw, d, null);
+                        OtScorer fresh = OtScorer.builder(metric).build();
+                        OtScorer.Problem e = fresh.buildProblem(fresh.prepareQuery(q, null), d, null);
+                        assertEquals(e.m(), p.m());
+                        assertEquals(e.wcd(), wcd, 0.0);
+                        assertEquals(e.wcd(), p.wcd(), 0.0);
+                        assertEquals(e.rwmd(), p.rwmd(), 0.0);
+                        for (int c = 0; c < e.m(); c++) {
+                            assertEquals(e.docMasses()[c], p.docMasses()[c], 0.0);
+                        }
+                        for (int c = 0; c < e.n() * e.m(); c++) {
+                            assertEquals(e.cost()[c], p.cost()[c], 0.0, metric + " step " + step);
+                        }
+                        assertEquals(fresh.solve(e, 0).distance(), warm.solve(p, 0).distance(), 0.0);
+                    }
+                }
+            }
+        }
+    }
+
+    /** Gaussian rows; with {@code zeroRow} the second row is all zeros (norm 0: no mass under the norm rule). */
+    private static TokenMatrix randomMatrix(Random r, int rows, int dims, boolean zeroRow) {
+        float[] f = new float[rows * dims];
+        for (int k = 0; k < f.length; k++) {
+            f[k] = zeroRow && k / dims == 1 ? 0f : (float) r.nextGaussian();
+        }
+        return TokenMatrix.of(f, rows, dims);
+    }
 }

@@ -115,6 +115,24 @@ class PartialTransportTests {
         }
     }
 
+    /**
+     * WCD bounds full transport but not partial transport: a query token found verbatim in a document of two tokens
+     * (the other far away) is matched at cost 0 with s = 1/2, while the centroids stay apart. So the rescorer may not
+     * prune partial transport by WCD.
+     */
+    @Test
+    void centroidDistanceDoesNotBoundPartialTransport() {
+        OtScorer scorer = OtScorer.builder(Metric.WMD).build();
+        TokenMatrix q = TokenMatrix.of(new float[] {1, 0}, 1, 2);
+        TokenMatrix d = TokenMatrix.of(new float[] {1, 0, 1, 10}, 2, 2);
+        OtScorer.Prepared pq = scorer.prepareQuery(q, null);
+        double wcd = scorer.wcd(pq, d, null);
+        assertEquals(5.0, wcd, 1e-12);
+        OtScorer.Problem p = scorer.buildProblem(pq, d, null);
+        assertEquals(0.0, scorer.solvePartial(p, 0.5, 0).distance(), 1e-12);
+        assertEquals(5.0, scorer.solve(scorer.buildProblem(pq, d, null), 0).distance(), 1e-12);   // EMD >= WCD
+    }
+
     @Test
     void autoFractionAndValidation() {
         assertEquals(20.0 / 127, PartialTransport.autoFraction(20, 127), 0);

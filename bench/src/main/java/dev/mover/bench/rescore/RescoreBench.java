@@ -17,6 +17,7 @@ import dev.mover.encoder.tokenize.BertTokenizer;
 import dev.mover.scoring.Metric;
 import dev.mover.scoring.OtResult;
 import dev.mover.scoring.OtScorer;
+import dev.mover.scoring.PartialTransport;
 import dev.mover.scoring.Solver;
 import dev.mover.scoring.TokenMatrix;
 import dev.mover.scoring.codec.TokenVectorCodec;
@@ -60,7 +61,8 @@ import java.util.concurrent.TimeUnit;
  * index them through the {@code mover_encode} pipeline of a local node (kept under {@code .mover/rescore-node}, so
  * the index is reused by later runs), keep the queries for which BM25 returns at least {@code --window} hits, then for
  * each query time the {@code _search} call (client wall time and ES {@code took}) of BM25 alone and of BM25 + mover
- * rescoring of the window for wrd/emd, wmd/emd, wrd/sinkhorn, wmd/sinkhorn and maxsim, each with and without pruning.
+ * rescoring of the window for wrd/emd, wmd/emd, wrd/sinkhorn, wmd/sinkhorn, wrd partial transport (doc_mass auto) and
+ * maxsim, each with and without pruning.
  * {@code _mover/stats} deltas give the share of exact solves skipped by pruning; the top-{@code size} ids with and
  * without pruning are compared.
  *
@@ -88,7 +90,8 @@ public final class RescoreBench {
         "                    see 'cost kernels [...]' in the node log)",
         "  --node-repeats R  node searches: each system R times per query (in shuffled rounds), latency = median of R",
         "                    (default 1: single shots; the in-process and POT loops always take the median of --repeats)",
-        "  --only P1,P2      only these pairs (wrd-emd, wmd-emd, wrd-sinkhorn, wmd-sinkhorn, maxsim), e.g. to profile one",
+        "  --only P1,P2      only these pairs (wrd-emd, wmd-emd, wrd-sinkhorn, wmd-sinkhorn, wrd-partial, maxsim), e.g. to",
+        "                    profile one (wrd-partial: doc_mass auto, exact; POT: ot.partial.partial_wasserstein2)",
         "  --node-jvm-option OPT  one more JVM option for the started node (repeatable), e.g.",
         "                    -XX:StartFlightRecording=filename=node.jfr,settings=profile",
         "  -Dmover.models.dir=DIR  models directory (default encoder/target/models)");
@@ -101,7 +104,11 @@ public final class RescoreBench {
     static final double SK_TOLERANCE = 1e-6;
     static final int SK_MAX_ITERATIONS = 1000;
 
-    /** One rescoring configuration. */
+    /**
+     * One rescoring configuration. Solver {@code partial} is exact partial transport ({@code "doc_mass": "auto"} with
+     * the exact solver): the query's mass all moves, each document token takes at most {@code b_j / s},
+     * {@code s = min(1, n / m)}.
+     */
     record Config(String metric, String solver, boolean prune) {
         String pair() {
             return metric.equals("maxsim") ? "maxsim" : metric + "-" + solver;
@@ -247,7 +254,8 @@ public final class RescoreBench {
 
     static List<Config> configs() {
         List<Config> out = new ArrayList<>();
-        String[][] pairs = {{"wrd", "emd"}, {"wmd", "emd"}, {"wrd", "sinkhorn"}, {"wmd", "sinkhorn"}, {"maxsim", "emd"}};
+        String[][] pairs = {{"wrd", "emd"}, {"wmd", "emd"}, {"wrd", "sinkhorn"}, {"wmd", "sinkhorn"}, {"wrd", "partial"},
+            {"maxsim", "emd"}};
         for (String[] p : pairs) {
             out.add(new Config(p[0], p[1], true));
             out.add(new Config(p[0], p[1], false));
@@ -505,7 +513,10 @@ public final class RescoreBench {
             mover.put("field", "body_tokens");
             mover.put("query_text", text);
             mover.put("metric", c.metric());
-            if (!c.metric().equals("maxsim")) {
+            if (c.solver().equals("partial")) {
+                mover.put("solver", "emd");
+                mover.put("doc_mass", "auto");
+            } else if (!c.metric().equals("maxsim")) {
                 mover.put("solver", c.solver());
             }
             if (c.solver().equals("sinkhorn")) {
@@ -637,8 +648,8 @@ public final class RescoreBench {
                     runs[r] = (System.nanoTime() - t0) / 1e6;
                 }
                 Arrays.sort(runs);
-                if (c.solver().equals("emd") && !c.metric().equals("maxsim")) {
-                    tightenWithDual(scorer, qm.get(qi), q.window(), docs, lb[mi]);   // untimed: what the node checks before a solve
+                if (!c.solver().equals("sinkhorn") && !c.metric().equals("maxsim")) {
+                    tighten(scorer, c, qm.get(qi), q.window(), docs, lb[mi]);   // untimed: what the node checks before a solve
                 }
                 ms[mi++] = runs[runs.length / 2];
                 out.unconverged.merge(c.pair(), unconverged, Integer::sum);
@@ -678,6 +689,15 @@ public final class RescoreBench {
                     sim[i] = Math.max(0.0, m);
                     lb[i] = Double.NEGATIVE_INFINITY;
                 }
+            } else if (c.solver().equals("partial")) {
+                OtScorer.Problem pr = scorer.buildProblem(p, d, null);
+                double rwmdQ = pr.rwmdQueryToDoc();
+                OtResult r = scorer.solvePartial(pr, PartialTransport.autoFraction(pr.n(), pr.m()), 0);
+                if (dist != null) {
+                    dist[i] = r.distance();
+                    sim[i] = Math.max(0.0, r.similarity());
+                    lb[i] = rwmdQ;   // partial transport's only RWMD half; ICT added by tighten
+                }
             } else {
                 OtResult r = scorer.score(p, d, null, 0);
                 if (!r.converged()) {
@@ -696,13 +716,19 @@ public final class RescoreBench {
         return unconverged;
     }
 
-    /** Raises each exact-EMD lower bound to the dual (c-transform) bound the node checks before a solve. */
-    private static void tightenWithDual(OtScorer scorer, TokenMatrix q, List<String> window, Map<String, TokenMatrix> docs,
-                                        double[] lb) {
+    /**
+     * Raises each lower bound to the one the node checks before a solve: for exact EMD the dual (c-transform) bound,
+     * for partial transport the ICT capacity bound with capacities {@code b_j / s}.
+     */
+    private static void tighten(OtScorer scorer, Config c, TokenMatrix q, List<String> window, Map<String, TokenMatrix> docs,
+                                double[] lb) {
         OtScorer.Prepared p = scorer.prepareQuery(q, null);
         for (int i = 0; i < window.size(); i++) {
             OtScorer.Problem pr = scorer.buildProblem(p, docs.get(window.get(i)), null);
-            lb[i] = Math.max(lb[i], scorer.dualBound(pr) - 1e-12 * pr.costMax());
+            double bound = c.solver().equals("partial")
+                ? scorer.capacityBoundQueryToDoc(pr, PartialTransport.autoFraction(pr.n(), pr.m()))
+                : scorer.dualBound(pr);
+            lb[i] = Math.max(lb[i], bound - 1e-12 * pr.costMax());
         }
     }
 
@@ -899,7 +925,7 @@ public final class RescoreBench {
                     figures.add(TASK, dataset, s, "prunable_share", prunableShare(java.distance.get(c.pair()),
                         java.lowerBound.get(c.pair()), opt.size()), n, "in process: share of window hits whose lower bound"
                         + " exceeds the " + opt.size() + "-th best exact distance (the most these bounds can skip; exact EMD: max(WCD, RWMD,"
-                        + " dual c-transform bound))");
+                        + " dual c-transform bound); partial: max(RWMD(q -> d), ICT(q -> d)))");
                 }
             }
             JsonNode pot = java.pot == null ? null : java.pot.get(c.pair());

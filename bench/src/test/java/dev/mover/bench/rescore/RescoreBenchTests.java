@@ -56,11 +56,12 @@ class RescoreBenchTests {
     @Test
     void everyMetricAndSolverWithAndWithoutPruning() {
         List<RescoreBench.Config> cs = RescoreBench.configs();
-        assertEquals(10, cs.size());
+        assertEquals(12, cs.size());
         Set<String> systems = new HashSet<>();
         cs.forEach(c -> systems.add(c.system()));
-        assertEquals(10, systems.size());
-        assertTrue(systems.containsAll(List.of("bm25+wrd-emd-prune", "bm25+wmd-sinkhorn-noprune", "bm25+maxsim-prune")));
+        assertEquals(12, systems.size());
+        assertTrue(systems.containsAll(List.of("bm25+wrd-emd-prune", "bm25+wmd-sinkhorn-noprune", "bm25+maxsim-prune",
+            "bm25+wrd-partial-prune", "bm25+wrd-partial-noprune")));
     }
 
     @Test
