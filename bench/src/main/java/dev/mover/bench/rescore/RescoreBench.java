@@ -153,7 +153,16 @@ public final class RescoreBench {
         }
         long t0 = System.nanoTime();
         Figures figures = new Figures("mover bench rescore " + String.join(" ", args));
+        // the ratio to POT depends on what else runs: POT's Python loop slows more under load than the node does
+        java.lang.management.OperatingSystemMXBean os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        double loadStart = os.getSystemLoadAverage();
         int rc = new RescoreBench(opt, figures).runBench();
+        double loadEnd = os.getSystemLoadAverage();
+        String cpus = os.getAvailableProcessors() + " processors";
+        figures.add(TASK, "machine", "machine", "load_avg_1m_start", loadStart, 1, cpus + "; 1-minute load average as the run began");
+        figures.add(TASK, "machine", "machine", "load_avg_1m_end", loadEnd, 1, cpus + "; 1-minute load average as the run ended");
+        System.err.printf(Locale.ROOT, "[bench rescore] 1-minute load average %.2f at start, %.2f at end (%s)%n", loadStart,
+            loadEnd, cpus);
         System.out.print(table(figures));
         if (opt.json() != null) {
             figures.writeJson(opt.json());
@@ -983,7 +992,7 @@ public final class RescoreBench {
         String dataset = "";
         int n = 0;
         for (Figures.Record r : figures.records()) {
-            if (r.task().equals(TASK)) {
+            if (r.task().equals(TASK) && !r.system().equals("machine")) {
                 v.computeIfAbsent(r.system(), k -> new LinkedHashMap<>()).put(r.metric(), r.value());
                 dataset = r.dataset();
                 if (r.n() != null && r.system().startsWith("bm25")) {
