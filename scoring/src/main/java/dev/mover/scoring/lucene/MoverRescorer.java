@@ -548,7 +548,9 @@ public final class MoverRescorer extends Rescorer {
     }
 
     /**
-     * A lower bound of the distance the configured solver returns. For EMD: {@code max(WCD, RWMD)}. For Sinkhorn, whose
+     * A lower bound of the distance the configured solver returns. For EMD: {@code max(WCD, RWMD, dual)} with the
+     * c-transform dual bound ({@link OtScorer#dualBound}, less {@code 1e-12 x cost_max} for rounding; the bound that
+     * lets WMD prune at all, as in the Elasticsearch rescorer). For Sinkhorn, whose
      * plan matches the query-side marginals exactly but the document side only within the tolerance (L1), the bounds
      * that rely on exact document-side marginals are lowered by {@code tolerance * costMax}: {@code max(RWMD query->doc,
      * RWMD doc->query - tolerance * costMax)} (WCD, rarely the larger bound, is not used). Valid for converged solves.
@@ -557,7 +559,7 @@ public final class MoverRescorer extends Rescorer {
         try {
             OtScorer.Problem p = scorer.buildProblem(prepared, doc, null);
             if (solver == Solver.EMD) {
-                return Math.max(p.wcd(), p.rwmd());
+                return Math.max(Math.max(p.wcd(), p.rwmd()), scorer.dualBound(p) - 1e-12 * p.costMax());
             }
             return Math.max(p.rwmdQueryToDoc(), p.rwmdDocToQuery() - sinkhornTolerance * p.costMax());
         } catch (IllegalArgumentException e) {
