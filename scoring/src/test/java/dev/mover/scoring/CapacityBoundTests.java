@@ -95,8 +95,8 @@ class CapacityBoundTests {
         for (Metric metric : Metric.values()) {
             OtScorer scorer = OtScorer.builder(metric).build();
             for (int trial = 0; trial < 60; trial++) {
-                TokenMatrix q = matrix(r, 1 + r.nextInt(12), 16);
-                TokenMatrix d = matrix(r, 1 + r.nextInt(60), 16);
+                TokenMatrix q = RandomInstances.shiftedFloats(r, 1 + r.nextInt(12), 16);
+                TokenMatrix d = RandomInstances.shiftedFloats(r, 1 + r.nextInt(60), 16);
                 OtScorer.Problem p = scorer.buildProblem(scorer.prepareQuery(q, null), d, null);
                 double exact = emd.solve(p.queryMasses(), p.n(), p.docMasses(), p.m(), p.cost());
                 double ict = scorer.capacityBound(p);
@@ -125,13 +125,5 @@ class CapacityBoundTests {
         p.b = b;
         p.cost = c;
         return p;
-    }
-
-    private static TokenMatrix matrix(Random r, int rows, int dims) {
-        float[] f = new float[rows * dims];
-        for (int k = 0; k < f.length; k++) {
-            f[k] = (float) (r.nextGaussian() + (k % dims == 0 ? 1.5 : 0));
-        }
-        return TokenMatrix.of(f, rows, dims);
     }
 }

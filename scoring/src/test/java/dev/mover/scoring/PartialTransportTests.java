@@ -72,8 +72,8 @@ class PartialTransportTests {
         OtScorer scorer = OtScorer.builder(Metric.WRD).build();
         PartialTransport pt = new PartialTransport();
         for (int trial = 0; trial < 50; trial++) {
-            TokenMatrix q = matrix(r, 1 + r.nextInt(12), 16);
-            TokenMatrix d = matrix(r, 1 + r.nextInt(60), 16);
+            TokenMatrix q = RandomInstances.shiftedFloats(r, 1 + r.nextInt(12), 16);
+            TokenMatrix d = RandomInstances.shiftedFloats(r, 1 + r.nextInt(60), 16);
             OtScorer.Problem p = scorer.buildProblem(scorer.prepareQuery(q, null), d, null);
             double rwmd = p.rwmdQueryToDoc();
             double emd = new NetworkSimplex().solve(p.queryMasses(), p.n(), p.docMasses(), p.m(), p.cost());
@@ -95,8 +95,8 @@ class PartialTransportTests {
         Random r = new Random(11);
         OtScorer scorer = OtScorer.builder(Metric.WRD).build();
         for (int trial = 0; trial < 20; trial++) {
-            TokenMatrix q = matrix(r, 2 + r.nextInt(6), 8);
-            TokenMatrix d = matrix(r, 10 + r.nextInt(30), 8);
+            TokenMatrix q = RandomInstances.shiftedFloats(r, 2 + r.nextInt(6), 8);
+            TokenMatrix d = RandomInstances.shiftedFloats(r, 10 + r.nextInt(30), 8);
             OtScorer.Problem p = scorer.buildProblem(scorer.prepareQuery(q, null), d, null);
             double s = PartialTransport.autoFraction(p.n(), p.m());
             double expected = new PartialTransport().distance(p, s);
@@ -157,14 +157,6 @@ class PartialTransportTests {
             v[i] /= s;
         }
         return v;
-    }
-
-    private static TokenMatrix matrix(Random r, int rows, int dims) {
-        float[] f = new float[rows * dims];
-        for (int k = 0; k < f.length; k++) {
-            f[k] = (float) (r.nextGaussian() + (k % dims == 0 ? 1.5 : 0));
-        }
-        return TokenMatrix.of(f, rows, dims);
     }
 
     /**

@@ -15,6 +15,15 @@ final class RandomInstances {
         return out;
     }
 
+    /** Gaussian float rows whose first component is shifted by 1.5 (so that cosines are not centred on 0). */
+    static TokenMatrix shiftedFloats(Random r, int rows, int dims) {
+        float[] f = new float[rows * dims];
+        for (int k = 0; k < f.length; k++) {
+            f[k] = (float) (r.nextGaussian() + (k % dims == 0 ? 1.5 : 0));
+        }
+        return TokenMatrix.of(f, rows, dims);
+    }
+
     /** A shuffled noisy copy of x around its values, like aligned paraphrase tokens. */
     static double[] paraphrase(Random r, double[] x, int n, int m, int d, double noise) {
         double[] out = new double[m * d];
