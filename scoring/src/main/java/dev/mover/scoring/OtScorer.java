@@ -54,14 +54,6 @@ public final class OtScorer {
     private int[] docIndex = new int[0];
     private double[] docCentroid = new double[0];
     private double[] cost = new double[0];
-    /**
-     * The document whose norms, masses and centroid the workspace holds from the default-mass path of
-     * {@link #setupDoc} (null when none): {@link #wcd} then {@link #buildProblem} of the same matrix (the rescorer's
-     * prune path) pass over its rows once. Any other use of the document buffers clears it.
-     */
-    private TokenMatrix setupFor;
-    private int setupActive;
-    private boolean setupRows;
     private double[] dualU = new double[0];
     private double[] dualV = new double[0];
     private double[] colMin = new double[0];
@@ -508,20 +500,8 @@ public final class OtScorer {
         docCentroid = ArraysUtil.grow(docCentroid, d);
         boolean sumRule = weights == null
             && ((metric == Metric.WMD && massRule == MassRule.UNIFORM) || (metric == Metric.WRD && massRule == MassRule.NORM));
-        if (sumRule && doc == setupFor) {
-            if (rowsNeeded && !setupRows) {
-                setupRowsBySum(doc, rows, setupActive, d);
-                setupRows = true;
-            }
-            return setupActive;
-        }
-        setupFor = null;
         if (sumRule) {
-            int active = setupDocBySum(doc, rows, d, rowsNeeded);
-            setupFor = doc;
-            setupActive = active;
-            setupRows = rowsNeeded;
-            return active;
+            return setupDocBySum(doc, rows, d, rowsNeeded);
         }
         docRawUnit = false;
         docFloats = null;
@@ -1169,7 +1149,6 @@ public final class OtScorer {
         // no direction and are left out (the others compacted into a workspace, storage is never written)
         double[] src = doc.doublesOrNull();
         float[] f = doc.floatsOrNull();
-        setupFor = null;   // the document buffers are overwritten below
         docInvNorm = ArraysUtil.grow(docInvNorm, rows);
         docIndex = ArraysUtil.grow(docIndex, rows);
         int m = 0;

@@ -408,8 +408,8 @@ class OtScorerTests {
         assertTrue(tighter > 20, "the dual bound was tighter than RWMD on only " + tighter + " of 60 problems");
     }
     /**
-     * The prune path's call sequence (wcd, then buildProblem of the same matrix, with maxSim and other documents in
-     * between) gives every problem exactly as a fresh scorer builds it: the reused document setup never goes stale.
+     * The rescorer's call sequences (wcd, maxSim and buildProblem of several documents, interleaved) give every problem
+     * exactly as a fresh scorer builds it: the reused workspace never leaks one document into the next.
      */
     @Test
     void reusedDocumentSetupMatchesAFreshScorer() {
