@@ -57,6 +57,7 @@ public final class OtScorer {
     private double[] dualU = new double[0];
     private double[] dualV = new double[0];
     private double[] colMin = new double[0];
+    private double[] rowMinima = new double[0];
     private double[] sims = new double[0];
     private double[] queryUnit = new double[0];
     private int[] topIdx = new int[0];
@@ -406,6 +407,9 @@ public final class OtScorer {
         double wcd;
         int[] rowIndex;
         int[] colIndex;
+        /** Row and column minima of the cost matrix, kept by {@link #buildProblem} for {@link #dualBound}. */
+        double[] rowMin;
+        double[] colMin;
 
         Problem() {}
 
@@ -573,7 +577,21 @@ public final class OtScorer {
         }
         docRawUnit = metric == Metric.WRD;
         if (rowsNeeded) {
-            setupRowsBySum(doc, rows, active, d);
+            if (f != null) {
+                docFloats = active == rows ? f : compactFloats(f, rows, active, d);
+            } else {
+                docFloats = null;
+                double[] data = src;
+                if (active < rows) {
+                    // zero-norm rows (mass 0 under the norm rule) leave the problem: compact the others
+                    docRows = ArraysUtil.grow(docRows, rows * d);
+                    for (int k = 0; k < active; k++) {
+                        System.arraycopy(src, docIndex[k] * d, docRows, k * d, d);
+                    }
+                    data = docRows;
+                }
+                docData = data;
+            }
         }
         docInvNorm = ArraysUtil.grow(docInvNorm, active);
         for (int k = 0; k < active; k++) {
@@ -582,27 +600,6 @@ public final class OtScorer {
             docInvNorm[k] = 1.0 / docNorms[t];
         }
         return active;
-    }
-
-    /** The cost kernels' view of the rows {@code docIndex[0, active)} of a document set up by {@link #setupDocBySum}. */
-    private void setupRowsBySum(TokenMatrix doc, int rows, int active, int d) {
-        float[] f = doc.floatsOrNull();
-        if (f != null) {
-            docFloats = active == rows ? f : compactFloats(f, rows, active, d);
-        } else {
-            double[] src = doc.doublesOrNull();
-            docFloats = null;
-            double[] data = src;
-            if (active < rows) {
-                // zero-norm rows (mass 0 under the norm rule) leave the problem: compact the others
-                docRows = ArraysUtil.grow(docRows, rows * d);
-                for (int k = 0; k < active; k++) {
-                    System.arraycopy(src, docIndex[k] * d, docRows, k * d, d);
-                }
-                data = docRows;
-            }
-            docData = data;
-        }
     }
 
     /** The rows {@code docIndex[0, active)} of {@code f}, compacted into the float workspace. */
@@ -626,6 +623,7 @@ public final class OtScorer {
         int d = q.dims;
         cost = ArraysUtil.grow(cost, n * m);
         colMin = ArraysUtil.grow(colMin, m);
+        rowMinima = ArraysUtil.grow(rowMinima, n);
         java.util.Arrays.fill(colMin, 0, m, Double.POSITIVE_INFINITY);
         double max = 0;
         double rq = 0;
@@ -644,6 +642,7 @@ public final class OtScorer {
                     max = c > max ? c : max;
                 }
                 rq += q.mass[i] * rowMin;
+                rowMinima[i] = rowMin;
             }
         } else {
             if (docFloats != null) {
@@ -664,6 +663,7 @@ public final class OtScorer {
                     max = c > max ? c : max;
                 }
                 rq += q.mass[i] * rowMin;
+                rowMinima[i] = rowMin;
             }
         }
         double rd = 0;
@@ -687,6 +687,8 @@ public final class OtScorer {
         p.wcd = metric == Metric.WMD ? Math.sqrt(s) : 0.5 * s;
         p.rowIndex = q.index;
         p.colIndex = docIndex;
+        p.rowMin = rowMinima;
+        p.colMin = colMin;
         return p;
     }
 
@@ -737,9 +739,14 @@ public final class OtScorer {
             violation = sinkhorn.violation();
             aligned = alignments == 0 ? Collections.emptyList() : sinkhornAlignments(p, alignments, eps);
         }
-        double similarity = metric == Metric.WRD ? 1.0 - distance : 1.0 / (1.0 + distance);
+        double similarity = similarityOf(distance);
         return new OtResult(distance, similarity, p.rwmd(), p.rwmdQ, p.rwmdD, p.wcd, p.costMax, solver, iterations,
             converged, violation, aligned);
+    }
+
+    /** The similarity of a distance: {@code 1 - d} for WRD, {@code 1 / (1 + d)} for WMD. */
+    private double similarityOf(double distance) {
+        return metric == Metric.WRD ? 1.0 - distance : 1.0 / (1.0 + distance);
     }
 
     private PartialTransport partial;
@@ -778,7 +785,7 @@ public final class OtScorer {
                 aligned = topList(p);
             }
         }
-        double similarity = metric == Metric.WRD ? 1.0 - distance : 1.0 / (1.0 + distance);
+        double similarity = similarityOf(distance);
         return new OtResult(distance, similarity, p.rwmd(), p.rwmdQ, p.rwmdD, p.wcd, p.costMax, Solver.EMD,
             partial.lastSolver().pivots(), true, 0, aligned);
     }
@@ -918,22 +925,11 @@ public final class OtScorer {
         dualV = ArraysUtil.grow(dualV, m);
         double[] u = dualU;
         double[] v = dualV;
-        // from the row side: u = row minima, then v = c-transform of u, then u = c-transform of v
-        for (int i = 0; i < n; i++) {
-            double mn = Double.POSITIVE_INFINITY;
-            for (int j = 0, o = i * m; j < m; j++) {
-                mn = Math.min(mn, c[o + j]);
-            }
-            u[i] = mn;
-        }
+        // from the row side: u = row minima (kept by buildProblem), then v = c-transform of u, then u = c-transform of v
+        System.arraycopy(p.rowMin, 0, u, 0, n);
         double fromRows = alternate(p, u, v);
         // from the column side: v = column minima, u = c-transform of v, then v = c-transform of u
-        java.util.Arrays.fill(v, 0, m, Double.POSITIVE_INFINITY);
-        for (int i = 0; i < n; i++) {
-            for (int j = 0, o = i * m; j < m; j++) {
-                v[j] = Math.min(v[j], c[o + j]);
-            }
-        }
+        System.arraycopy(p.colMin, 0, v, 0, m);
         for (int i = 0; i < n; i++) {
             double mn = Double.POSITIVE_INFINITY;
             for (int j = 0, o = i * m; j < m; j++) {
